@@ -1,0 +1,19 @@
+# Project-wide helpers: one place for warnings and sanitizer flags.
+
+function(ws_set_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
+                                           -Wno-sign-conversion)
+  if(WS_WARNINGS_AS_ERRORS)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+macro(ws_apply_sanitizers)
+  if(WS_SANITIZE)
+    add_compile_options(-fsanitize=${WS_SANITIZE} -fno-omit-frame-pointer -g)
+    add_link_options(-fsanitize=${WS_SANITIZE})
+    if(WS_SANITIZE MATCHES "undefined")
+      add_compile_options(-fno-sanitize-recover=undefined)
+    endif()
+  endif()
+endmacro()

@@ -1,0 +1,31 @@
+// A graph spec: which nodes the inspection graph has, their concurrency, and the in-flight cap.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+
+namespace ws {
+
+/// Concurrency of one function node: 0 means unlimited, 1 serial.
+struct NodeSpec {
+  std::size_t concurrency = 1;
+};
+
+/// Read from graphs/*.yaml. The in-flight cap is required: a graph without one is an error.
+struct GraphSpec {
+  std::filesystem::path path;
+  std::string name = "inspect";
+  std::size_t in_flight = 0;  ///< hard cap on frames in the graph; required, >= 1
+  NodeSpec preprocess{2};
+  NodeSpec detect{2};
+  NodeSpec classify{2};
+  /// publish is always serial and reorder always precedes it; they are not configurable.
+};
+
+/// Reads and validates a graph spec. Throws ConfigError (file, line, key) for malformed YAML,
+/// unknown keys or nodes, wrong types and out-of-range values (in_flight 1..1024, concurrency 0..64).
+GraphSpec load_graph_spec(const std::filesystem::path& path);
+GraphSpec parse_graph_spec(const std::string& text, const std::filesystem::path& name);
+
+}  // namespace ws

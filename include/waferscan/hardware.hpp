@@ -1,0 +1,61 @@
+// Hardware interfaces, shaped like vendor SDKs: blocking calls with no token, plus an abort path.
+#pragma once
+
+#include <opencv2/core.hpp>
+
+#include <memory>
+
+namespace ws {
+
+/// An XY stage. Blocking calls return when the motion is complete and settled.
+/// Thread safety: stop() may be called from any thread while move_to()/park() block on another;
+/// the other members are called by one thread at a time (the HardwareAgent's).
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  /// Moves to (x, y) in micrometres and waits for settle. Throws HardwareAborted if stop() was
+  /// called during the move, HardwareError on a driver failure or a position outside travel.
+  virtual void move_to(double x_um, double y_um) = 0;
+  /// Aborts a move in progress (decelerates and holds). Safe from any thread; harmless when idle.
+  virtual void stop() = 0;
+  /// Moves to the park position (blocking). Harmless when already parked.
+  virtual void park() = 0;
+  [[nodiscard]] virtual bool parked() const = 0;
+  [[nodiscard]] virtual cv::Point2d position_um() const = 0;
+};
+
+/// The illumination. set_on blocks for the lamp's switching time.
+class Light {
+ public:
+  virtual ~Light() = default;
+  virtual void set_on(bool on) = 0;
+  [[nodiscard]] virtual bool is_on() const = 0;
+};
+
+/// An area camera. capture() blocks for exposure and readout.
+/// Thread safety: abort() may be called from any thread while capture() blocks on another.
+class Camera {
+ public:
+  virtual ~Camera() = default;
+  /// Exposes and reads out one 8-bit grey frame. Throws HardwareAborted if abort() was called
+  /// during the capture, HardwareError on a driver failure.
+  virtual cv::Mat capture() = 0;
+  /// Aborts a capture in progress. Safe from any thread; harmless when idle.
+  virtual void abort() = 0;
+  /// Releases the device (ends acquisition mode); harmless when already released.
+  virtual void release() = 0;
+  [[nodiscard]] virtual bool acquiring() const = 0;
+};
+
+/// The devices of one machine, and its calibration data.
+struct Machine {
+  std::shared_ptr<Stage> stage;
+  std::shared_ptr<Light> light;
+  std::shared_ptr<Camera> camera;
+  /// Golden reference: the defect-free die as the camera sees it after flat-field correction.
+  cv::Mat golden;
+  /// Flat-field gain image (CV_32F, mean 1): raw = ideal * flat. Empty means no correction.
+  cv::Mat flat;
+};
+
+}  // namespace ws

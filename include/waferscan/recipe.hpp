@@ -1,0 +1,97 @@
+// An inspection recipe: the wafer, the sites to visit, the machine's timing and detection settings.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ws {
+
+/// Wafer geometry. Die (i, j) has its lower-left corner at die_origin + (i*pitch_x, j*pitch_y) and
+/// its centre half a pitch further; all in micrometres in stage coordinates.
+struct WaferSpec {
+  double diameter_mm = 200.0;
+  double die_pitch_x_um = 10000.0;
+  double die_pitch_y_um = 10000.0;
+  double die_origin_x_um = 0.0;
+  double die_origin_y_um = 0.0;
+  std::string lot_id = "LOT0";
+  std::string wafer_id = "W01";
+};
+
+/// Stage limits and timing. A move takes distance/speed plus settle time (scaled by time_scale).
+struct StageSpec {
+  double x_min_um = -150000.0;
+  double x_max_um = 150000.0;
+  double y_min_um = -150000.0;
+  double y_max_um = 150000.0;
+  double speed_um_per_s = 100000.0;
+  double settle_ms = 40.0;
+  double park_x_um = 0.0;
+  double park_y_um = -140000.0;
+  double position_jitter_um = 0.0;  ///< simulated placement error (gives alignment shifts)
+};
+
+struct CameraSpec {
+  int width = 1024;
+  int height = 1024;
+  double pixel_size_um = 5.0;
+  double exposure_ms = 20.0;
+  double readout_ms = 10.0;
+};
+
+struct LightSpec {
+  double switch_ms = 5.0;
+};
+
+/// How the simulated camera renders a die (see hardware/sim). Ignored by real hardware.
+struct SimulationSpec {
+  double noise_sigma = 3.0;                ///< Gaussian noise, grey levels
+  double illumination_gradient = 0.15;     ///< relative brightness change corner to corner
+  double defects_per_site = 2.0;           ///< mean number of injected defects per frame
+  std::vector<std::string> defect_classes = {"particle", "scratch", "residue", "pattern"};
+};
+
+struct DetectionSpec {
+  double threshold_sigma = 6.0;  ///< noise-adaptive threshold, in robust noise sigmas
+  int min_threshold = 20;        ///< floor for the threshold, grey levels
+  int min_area_px = 6;           ///< smaller blobs are ignored
+  int max_shift_px = 12;         ///< alignment search radius
+  int band_rows = 64;            ///< kernel band height between cancellation checkpoints
+};
+
+/// One site of the recipe: a die to image.
+struct SiteSpec {
+  int index = 0;  ///< 0-based order of visit
+  std::string name;
+  int die_i = 0;
+  int die_j = 0;
+  double x_um = 0.0;  ///< stage position of the die centre
+  double y_um = 0.0;
+};
+
+struct Recipe {
+  std::filesystem::path path;  ///< the file it was read from (for messages)
+  std::string name;
+  std::uint64_t seed = 1;
+  double time_scale = 1.0;  ///< multiplies every hardware time; 0 = instant
+  double drain_timeout_ms = 5000.0;  ///< a stop escalates to abort after this long
+  WaferSpec wafer;
+  StageSpec stage;
+  CameraSpec camera;
+  LightSpec light;
+  SimulationSpec simulation;
+  DetectionSpec detection;
+  std::filesystem::path model;  ///< classifier model, resolved relative to the recipe file
+  std::vector<SiteSpec> sites;
+};
+
+/// Reads and validates a recipe. Throws ConfigError naming the file, line and key for malformed
+/// YAML, unknown keys, wrong types, out-of-range values and sites outside the stage travel.
+Recipe load_recipe(const std::filesystem::path& path);
+
+/// Same, from text; `name` is used as the file name in messages.
+Recipe parse_recipe(const std::string& text, const std::filesystem::path& name);
+
+}  // namespace ws

@@ -1,0 +1,84 @@
+// The results store and run journal (SQLite, WAL): runs, run events, sites, defects.
+#pragma once
+
+#include "waferscan/cancel.hpp"
+#include "waferscan/run_state.hpp"
+#include "waferscan/site.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ws {
+
+using RunId = std::int64_t;
+
+/// Per-status site counts of a run.
+struct SiteCounts {
+  int total = 0;
+  int done = 0;
+  int incomplete = 0;
+  int error = 0;
+  int not_started = 0;
+};
+
+/// One row of the runs table.
+struct RunRecord {
+  RunId id = 0;
+  std::string recipe_name;
+  std::string recipe_path;
+  RunState state = RunState::idle;
+  StopReason stop_reason = StopReason::none;
+  std::string started_at;  ///< ISO-8601 UTC
+  std::string ended_at;    ///< empty while running
+  SiteCounts sites;
+  int defects = 0;
+  std::optional<double> graph_quiet_ms;    ///< stop request -> graph quiet
+  std::optional<double> hardware_safe_ms;  ///< stop request -> hardware safe
+  std::string message;                     ///< failure reason, if any
+  std::int64_t owner_pid = 0;
+};
+
+/// One stored site with its defects.
+struct StoredSite {
+  SiteResult result;
+};
+
+/// Thread safety: one Store per thread; a Store object is not shared between threads. Several
+/// Store objects (threads or processes) may open the same file.
+class Store {
+ public:
+  /// Opens or creates the database, enables WAL, creates the schema. Throws StoreError.
+  explicit Store(const std::filesystem::path& path);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  /// Inserts a run in state Starting with all sites `not_started`; returns its id.
+  RunId create_run(const RunRecord& run, const std::vector<SiteSpec>& sites);
+  /// Records a state transition (and reason/message when given). Throws StoreError.
+  void set_state(RunId id, RunState state, StopReason reason = StopReason::none,
+                 const std::string& message = {});
+  /// Stores one site's outcome and its defects in one transaction: a site is never half-stored.
+  /// Defect ids are assigned here (unique in the run) and written back into `site.defects`.
+  void store_site(RunId id, SiteResult& site);
+  /// Final counts, stop latency and end time; recomputes counts from the sites table.
+  void finish_run(RunId id, RunState state, StopReason reason, std::optional<double> graph_quiet_ms,
+                  std::optional<double> hardware_safe_ms, const std::string& message = {});
+  /// Appends an event (already serialised JSON) to the run's journal.
+  void append_event(RunId id, const std::string& type, const std::string& json);
+
+  [[nodiscard]] std::optional<RunRecord> run(RunId id) const;
+  [[nodiscard]] std::vector<RunRecord> runs() const;
+  [[nodiscard]] std::vector<SiteResult> sites(RunId id) const;  ///< with defects, in site order
+  [[nodiscard]] SiteCounts count_sites(RunId id) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ws

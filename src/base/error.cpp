@@ -1,0 +1,25 @@
+#include "waferscan/error.hpp"
+
+#include <string>
+
+namespace ws {
+
+namespace {
+std::string format_config_error(const std::string& file, int line, const std::string& key,
+                                const std::string& message) {
+  std::string out = file;
+  if (line > 0) out += ":" + std::to_string(line);
+  out += ": ";
+  if (!key.empty()) out += key + ": ";
+  out += message;
+  return out;
+}
+}  // namespace
+
+ConfigError::ConfigError(std::string file, int line, std::string key, const std::string& message)
+    : std::runtime_error(format_config_error(file, line, key, message)),
+      file_(std::move(file)),
+      line_(line),
+      key_(std::move(key)) {}
+
+}  // namespace ws
