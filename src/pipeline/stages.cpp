@@ -1,0 +1,79 @@
+#include "pipeline/stages.hpp"
+
+#include "kernels/detect.hpp"
+#include "kernels/preprocess.hpp"
+
+#include <string>
+
+namespace ws::pipeline {
+
+namespace {
+void end_site(Work& work, SiteStatus status, std::string reason) {
+  work.processing = false;
+  work.image.release();
+  work.result.defects.clear();  // only a done site has defects
+  work.result.status = status;
+  work.result.reason = std::move(reason);
+}
+
+constexpr double kMinAlignConfidence = 0.2;
+}  // namespace
+
+void preprocess_stage(Work& work, const Recipe& recipe, const cv::Mat& flat, const Checkpoint& cp) {
+  if (!work.processing) return;
+  const cv::Mat& raw = work.image;
+  if (raw.empty() || raw.type() != CV_8UC1 || raw.cols != recipe.camera.width ||
+      raw.rows != recipe.camera.height) {
+    end_site(work, SiteStatus::error,
+             "bad frame: expected 8-bit grey " + std::to_string(recipe.camera.width) + "x" +
+                 std::to_string(recipe.camera.height) + ", got type " + std::to_string(raw.type()) +
+                 " " + std::to_string(raw.cols) + "x" + std::to_string(raw.rows));
+    return;
+  }
+  cv::Mat out;
+  if (kernels::preprocess(raw, flat, recipe.detection.band_rows, cp, out) ==
+      kernels::Status::canceled) {
+    end_site(work, SiteStatus::incomplete, "aborted in preprocess");
+    return;
+  }
+  work.image = std::move(out);
+}
+
+void detect_stage(Work& work, const Recipe& recipe, const cv::Mat& golden, const Checkpoint& cp) {
+  if (!work.processing) return;
+  auto det = kernels::detect(work.image, golden, recipe.detection, cp);
+  if (det.status == kernels::Status::canceled) {
+    end_site(work, SiteStatus::incomplete, "aborted in detect");
+    return;
+  }
+  work.result.align_dx = det.dx;
+  work.result.align_dy = det.dy;
+  work.result.align_confidence = det.align_confidence;
+  if (det.align_confidence < kMinAlignConfidence) {
+    end_site(work, SiteStatus::error,
+             "alignment confidence " + std::to_string(det.align_confidence) + " below " +
+                 std::to_string(kMinAlignConfidence));
+    return;
+  }
+  work.result.defects.clear();
+  work.result.defects.reserve(det.blobs.size());
+  for (auto& blob : det.blobs) {
+    Defect d;
+    d.features = blob;
+    work.result.defects.push_back(std::move(d));
+  }
+  work.image.release();  // the frame is not needed downstream; free it early
+}
+
+void classify_stage(Work& work, const classify::Classifier& classifier, const Checkpoint& cp) {
+  if (!work.processing) return;
+  if (cp.should_stop()) {
+    end_site(work, SiteStatus::incomplete, "aborted before classify");
+    return;
+  }
+  classifier.classify(work.result.defects);
+  work.processing = false;
+  work.result.status = SiteStatus::done;
+}
+
+}  // namespace ws::pipeline

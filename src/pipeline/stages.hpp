@@ -1,0 +1,24 @@
+// The per-frame node bodies of the inspection graph. Each takes a Work, does its part when the
+// frame is still being processed, and passes it on; none throws for a bad frame and none blocks.
+#pragma once
+
+#include "classify/classifier.hpp"
+#include "pipeline/work.hpp"
+#include "waferscan/cancel.hpp"
+#include "waferscan/recipe.hpp"
+
+#include <opencv2/core.hpp>
+
+namespace ws::pipeline {
+
+/// Checks the frame (8-bit grey, the recipe's size) and flat-fields and denoises it. A bad frame
+/// ends the site as `error`; an abort mid-kernel ends it `incomplete`.
+void preprocess_stage(Work& work, const Recipe& recipe, const cv::Mat& flat, const Checkpoint& cp);
+
+/// Aligns to the golden reference, compares, thresholds and extracts blobs as unclassified defects.
+void detect_stage(Work& work, const Recipe& recipe, const cv::Mat& golden, const Checkpoint& cp);
+
+/// Classifies the defects; the site is `done` after this.
+void classify_stage(Work& work, const classify::Classifier& classifier, const Checkpoint& cp);
+
+}  // namespace ws::pipeline

@@ -1,0 +1,82 @@
+#include "publish/journal.hpp"
+
+#include <ctime>
+
+namespace ws {
+
+std::string iso8601_now() {
+  const auto now = std::chrono::system_clock::now();
+  const auto secs = std::chrono::system_clock::to_time_t(now);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  const auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%.*s.%03dZ", static_cast<int>(n), buf, static_cast<int>(ms));
+  return out;
+}
+
+Journal::Journal(Store& store, RunId run, int sites_total, std::vector<std::ostream*> sinks,
+                 ProgressFn progress)
+    : store_(store),
+      run_(run),
+      sinks_(std::move(sinks)),
+      progress_fn_(std::move(progress)),
+      started_(std::chrono::steady_clock::now()) {
+  progress_.sites_total = sites_total;
+}
+
+void Journal::emit_locked(const std::string& type, nlohmann::json fields) {
+  nlohmann::json line = {{"t", iso8601_now()}, {"run", run_}, {"type", type}};
+  for (auto& [k, v] : fields.items()) line[k] = std::move(v);
+  const std::string text = line.dump();
+  for (auto* sink : sinks_) {
+    *sink << text << '\n';
+  }
+  store_.append_event(run_, type, text);
+}
+
+void Journal::event(const std::string& type, nlohmann::json fields) {
+  std::lock_guard lock(mutex_);
+  emit_locked(type, std::move(fields));
+}
+
+void Journal::state(RunState state, StopReason reason, const std::string& message) {
+  std::lock_guard lock(mutex_);
+  store_.set_state(run_, state, reason, message);
+  nlohmann::json fields = {{"state", to_string(state)}};
+  if (reason != StopReason::none) fields["stop_reason"] = to_string(reason);
+  if (!message.empty()) fields["message"] = message;
+  emit_locked("state", std::move(fields));
+}
+
+void Journal::site(SiteResult& result) {
+  std::lock_guard lock(mutex_);
+  store_.store_site(run_, result);
+  nlohmann::json fields = {{"index", result.site.index},
+                           {"name", result.site.name},
+                           {"status", to_string(result.status)},
+                           {"defects", result.defects.size()}};
+  if (!result.reason.empty()) fields["reason"] = result.reason;
+  emit_locked("site", std::move(fields));
+  ++progress_.sites_published;
+  if (result.status == SiteStatus::done) ++progress_.sites_done;
+  progress_.defects += static_cast<int>(result.defects.size());
+  progress_.elapsed_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  if (progress_fn_) progress_fn_(progress_);
+}
+
+void Journal::flush() {
+  std::lock_guard lock(mutex_);
+  for (auto* sink : sinks_) sink->flush();
+}
+
+Progress Journal::progress() const {
+  std::lock_guard lock(mutex_);
+  return progress_;
+}
+
+}  // namespace ws

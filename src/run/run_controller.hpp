@@ -1,0 +1,100 @@
+// The RunController: one inspection run from Starting to a terminal state, the stop/abort paths,
+// and the safe-stop sequence.
+#pragma once
+
+#include "classify/classifier.hpp"
+#include "hardware/hardware_agent.hpp"
+#include "pipeline/inspection_graph.hpp"
+#include "publish/journal.hpp"
+#include "run/safe_stop.hpp"
+#include "waferscan/cancel.hpp"
+#include "waferscan/graph_spec.hpp"
+#include "waferscan/recipe.hpp"
+#include "waferscan/store.hpp"
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace ws {
+
+/// A run was refused (another run, or its safe-stop, is still in progress).
+class RunRejected : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RunRequest {
+  Recipe recipe;
+  GraphSpec graph;  ///< in_flight must be >= 1
+  const classify::Classifier* classifier = nullptr;
+  std::vector<std::ostream*> event_sinks;  ///< JSON lines
+  Journal::ProgressFn progress;
+  pipeline::NodeProbe probe;  ///< tests only: handshakes and injected failures
+  /// Called once the run id exists and stop requests for it are accepted (tests, signal wiring).
+  std::function<void(RunId)> on_started;
+};
+
+struct RunReport {
+  RunId id = 0;
+  RunState state = RunState::idle;
+  StopReason stop_reason = StopReason::none;
+  StopStrength stop_strength = StopStrength::none;
+  SiteCounts sites;
+  int defects = 0;
+  std::map<std::string, int> defects_by_class;
+  std::optional<double> graph_quiet_ms;
+  std::optional<double> hardware_safe_ms;
+  std::string message;
+  std::vector<SafeStopStepResult> safe_stop;
+  std::size_t max_in_flight = 0;
+  double duration_s = 0;
+};
+
+/// Exit code of the command line for a finished run.
+int exit_code_for(const RunReport& report) noexcept;
+
+/// Owns the HardwareAgent (and through it the machine) and the store for a sequence of runs.
+/// Thread safety: run() blocks its caller; a second concurrent run() throws RunRejected.
+/// request_stop() and active_run() may be called from any thread at any time.
+class RunController {
+ public:
+  RunController(Machine machine, const std::filesystem::path& db);
+  ~RunController();
+  RunController(const RunController&) = delete;
+  RunController& operator=(const RunController&) = delete;
+
+  /// Runs one inspection to a terminal state. The safe-stop sequence always runs, also after a
+  /// cancellation or a failure. Throws RunRejected if a run is in progress, StoreError if the store
+  /// cannot record the run's start.
+  RunReport run(const RunRequest& request);
+
+  /// Requests a stop of run `id` (or of the active run when `id` is empty). A request for a run
+  /// that is not active does nothing and returns false: a stale request never hits a later run.
+  /// A second request can only escalate stop -> abort; the first reason is kept.
+  bool request_stop(std::optional<RunId> id, StopReason reason, StopStrength strength,
+                    std::string origin = {});
+
+  [[nodiscard]] std::optional<RunId> active_run() const;
+  [[nodiscard]] HardwareAgent& agent() noexcept { return *agent_; }
+  [[nodiscard]] Store& store() noexcept { return *store_; }
+
+ private:
+  std::vector<SafeStopStep> safe_stop_steps(Journal& journal, pipeline::SiteTracker& tracker,
+                                            const Recipe& recipe);
+
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<HardwareAgent> agent_;
+  std::mutex run_mutex_;  ///< held for the whole of a run, safe-stop included
+  mutable std::mutex active_mutex_;
+  std::optional<RunId> active_id_;
+  std::shared_ptr<StopSource> active_stop_;
+};
+
+}  // namespace ws

@@ -1,0 +1,70 @@
+#include "run/safe_stop.hpp"
+
+#include <exception>
+#include <future>
+#include <memory>
+#include <thread>
+
+namespace ws {
+
+std::string_view to_string(CallOutcome outcome) noexcept {
+  switch (outcome) {
+    case CallOutcome::ok:
+      return "ok";
+    case CallOutcome::failed:
+      return "failed";
+    case CallOutcome::timed_out:
+      return "timed_out";
+  }
+  return "unknown";
+}
+
+CallResult run_with_timeout(std::function<void()> fn, std::chrono::milliseconds timeout) {
+  auto done = std::make_shared<std::promise<CallResult>>();
+  auto result = done->get_future();
+  std::thread([fn = std::move(fn), done] {
+    try {
+      fn();
+      done->set_value(CallResult{CallOutcome::ok, {}});
+    } catch (const std::exception& e) {
+      done->set_value(CallResult{CallOutcome::failed, e.what()});
+    }
+  }).detach();
+  if (result.wait_for(timeout) != std::future_status::ready) {
+    return CallResult{CallOutcome::timed_out,
+                      "no answer within " + std::to_string(timeout.count()) + " ms"};
+  }
+  return result.get();
+}
+
+std::vector<SafeStopStepResult> run_safe_stop(
+    const std::vector<SafeStopStep>& steps,
+    const std::function<void(const SafeStopStepResult&)>& on_step) {
+  std::vector<SafeStopStepResult> results;
+  results.reserve(steps.size());
+  for (const auto& step : steps) {
+    SafeStopStepResult r;
+    r.name = step.name;
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      const CallResult c = step.action(step.timeout);
+      r.outcome = c.outcome;
+      r.message = c.message;
+    } catch (const std::exception& e) {
+      r.outcome = CallOutcome::failed;
+      r.message = e.what();
+    }
+    r.duration_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (on_step) {
+      try {
+        on_step(r);
+      } catch (...) {  // reporting must not stop the cleanup
+      }
+    }
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
+}  // namespace ws
