@@ -1,0 +1,212 @@
+// Recipe parsing: YAML -> Recipe, strictly validated before any hardware moves.
+#include "waferscan/recipe.hpp"
+
+#include "io/wafer_sites.hpp"
+#include "io/yaml_fields.hpp"
+#include "waferscan/error.hpp"
+
+#include <set>
+#include <sstream>
+#include <string>
+
+namespace ws {
+
+namespace {
+
+using io::Fields;
+using io::Range;
+
+// Guards `sites: all` against a pitch so small that enumerating the die grid would take forever.
+constexpr double kMaxGridDies = 1.0e6;
+
+std::string um(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+void read_wafer(const Fields& f, WaferSpec& w) {
+  f.number("diameter_mm", w.diameter_mm, Range::positive());
+  f.pair("die_pitch_um", w.die_pitch_x_um, w.die_pitch_y_um, Range::positive());
+  f.pair("die_origin_um", w.die_origin_x_um, w.die_origin_y_um, Range::any());
+  f.text("lot_id", w.lot_id);
+  f.text("wafer_id", w.wafer_id);
+}
+
+void read_stage(const Fields& f, StageSpec& s) {
+  const Fields travel = f.nested("travel_um", {"x", "y"});
+  travel.pair("x", s.x_min_um, s.x_max_um, Range::any());
+  travel.pair("y", s.y_min_um, s.y_max_um, Range::any());
+  if (!(s.x_min_um < s.x_max_um)) travel.fail("x", "expected [min, max] with min < max");
+  if (!(s.y_min_um < s.y_max_um)) travel.fail("y", "expected [min, max] with min < max");
+  f.number("speed_um_per_s", s.speed_um_per_s, Range::positive());
+  f.number("settle_ms", s.settle_ms, Range::non_negative());
+  f.pair("park_um", s.park_x_um, s.park_y_um, Range::any());
+  if (s.park_x_um < s.x_min_um || s.park_x_um > s.x_max_um || s.park_y_um < s.y_min_um ||
+      s.park_y_um > s.y_max_um) {
+    f.fail("park_um", "park position (" + um(s.park_x_um) + ", " + um(s.park_y_um) +
+                          ") is outside the stage travel");
+  }
+  f.number("position_jitter_um", s.position_jitter_um, Range::non_negative());
+}
+
+void read_camera(const Fields& f, CameraSpec& c) {
+  f.integer("width", c.width, Range::between(16, 16384));
+  f.integer("height", c.height, Range::between(16, 16384));
+  f.number("pixel_size_um", c.pixel_size_um, Range::positive());
+  f.number("exposure_ms", c.exposure_ms, Range::non_negative());
+  f.number("readout_ms", c.readout_ms, Range::non_negative());
+}
+
+void read_simulation(const Fields& f, SimulationSpec& s) {
+  f.number("noise_sigma", s.noise_sigma, Range::non_negative());
+  f.number("illumination_gradient", s.illumination_gradient, Range::between(0.0, 1.0));
+  f.number("defects_per_site", s.defects_per_site, Range::between(0.0, 1000.0));
+  f.strings("defect_classes", s.defect_classes);
+  if (f.has("defect_classes") && s.defect_classes.empty()) {
+    f.fail("defect_classes", "needs at least one class");
+  }
+}
+
+void read_detection(const Fields& f, DetectionSpec& d) {
+  f.number("threshold_sigma", d.threshold_sigma, Range::positive());
+  f.integer("min_threshold", d.min_threshold, Range::between(0, 255));
+  f.integer("min_area_px", d.min_area_px, Range::at_least(1));
+  f.integer("max_shift_px", d.max_shift_px, Range::between(0, 1024));
+  f.integer("band_rows", d.band_rows, Range::between(1, 16384));
+}
+
+// Where a site's stage position came from, for messages: an explicit position_um, the die, or
+// the `sites: all` keyword.
+struct SiteOrigin {
+  std::string key;
+  int line = 0;
+};
+
+std::vector<SiteSpec> read_sites(const Fields& top, const WaferSpec& wafer,
+                                 std::vector<SiteOrigin>& origins) {
+  const std::string& file = top.file();
+  const YAML::Node node = top.value("sites");
+  if (!node.IsDefined()) top.fail("sites", "required: 'all' or a list of {die: [i, j]}");
+
+  if (node.IsScalar()) {
+    if (node.Scalar() != "all") {
+      top.fail("sites", "expected 'all' or a list of sites, got '" + node.Scalar() + "'");
+    }
+    if (io::die_grid_bound(wafer) > kMaxGridDies) {
+      top.fail("sites", "'all' would enumerate more than " + um(kMaxGridDies) +
+                            " dies; check wafer.diameter_mm and wafer.die_pitch_um");
+    }
+    std::vector<SiteSpec> sites = io::all_dies_on_wafer(wafer);
+    if (sites.empty()) top.fail("sites", "'all' found no die entirely inside the wafer");
+    origins.assign(sites.size(), SiteOrigin{"sites", io::line_of(node)});
+    return sites;
+  }
+  if (!node.IsSequence()) {
+    top.fail("sites", "expected 'all' or a list of sites, got " + io::describe_node(node));
+  }
+  if (node.size() == 0) top.fail("sites", "empty site list");
+
+  std::vector<SiteSpec> sites;
+  std::set<std::string> names;
+  for (std::size_t k = 0; k < node.size(); ++k) {
+    const std::string path = "sites[" + std::to_string(k) + "]";
+    const Fields f(file, node[k], path, {"die", "name", "position_um"}, io::line_of(node));
+    const YAML::Node die = f.value("die");
+    if (!die.IsDefined()) f.fail("die", "required: [i, j]");
+    if (!die.IsSequence() || die.size() != 2) {
+      f.fail("die", "expected [i, j], got " + io::describe_node(die));
+    }
+    SiteSpec s;
+    s.index = static_cast<int>(k);
+    s.die_i = io::scalar_integer(file, die[0], f.path("die") + "[0]");
+    s.die_j = io::scalar_integer(file, die[1], f.path("die") + "[1]");
+    s.name = io::die_name(s.die_i, s.die_j);
+    f.text("name", s.name);
+    s.x_um = io::die_centre_x(wafer, s.die_i);
+    s.y_um = io::die_centre_y(wafer, s.die_j);
+    SiteOrigin origin{f.path("die"), io::line_of(die)};
+    if (f.has("position_um")) {
+      f.pair("position_um", s.x_um, s.y_um, Range::any());
+      origin = SiteOrigin{f.path("position_um"), io::line_of(f.value("position_um"))};
+    }
+    if (!names.insert(s.name).second) {
+      f.fail(f.has("name") ? "name" : "die", "duplicate site name '" + s.name + "'");
+    }
+    sites.push_back(std::move(s));
+    origins.push_back(std::move(origin));
+  }
+  return sites;
+}
+
+void check_sites_in_travel(const std::string& file, const std::vector<SiteSpec>& sites,
+                           const std::vector<SiteOrigin>& origins, const StageSpec& stage) {
+  for (std::size_t k = 0; k < sites.size(); ++k) {
+    const SiteSpec& s = sites[k];
+    if (s.x_um >= stage.x_min_um && s.x_um <= stage.x_max_um && s.y_um >= stage.y_min_um &&
+        s.y_um <= stage.y_max_um) {
+      continue;
+    }
+    throw ConfigError(file, origins[k].line, origins[k].key,
+                      "site '" + s.name + "' at (" + um(s.x_um) + ", " + um(s.y_um) +
+                          ") um is outside the stage travel x [" + um(stage.x_min_um) + ", " +
+                          um(stage.x_max_um) + "], y [" + um(stage.y_min_um) + ", " +
+                          um(stage.y_max_um) + "]");
+  }
+}
+
+}  // namespace
+
+Recipe parse_recipe(const std::string& text, const std::filesystem::path& name) {
+  const std::string file = name.string();
+  const YAML::Node root = io::load_yaml(text, file);
+  if (!root.IsDefined() || root.IsNull()) throw ConfigError(file, 0, "", "empty recipe");
+  const Fields top(file, root, "",
+                   {"recipe", "seed", "time_scale", "drain_timeout_ms", "wafer", "stage", "camera",
+                    "light", "simulation", "detection", "model", "sites"},
+                   1);
+
+  Recipe r;
+  r.path = name;
+  r.name = name.stem().string();
+  top.text("recipe", r.name);
+  top.unsigned64("seed", r.seed);
+  top.number("time_scale", r.time_scale, Range::non_negative());
+  top.number("drain_timeout_ms", r.drain_timeout_ms, Range::non_negative());
+
+  read_wafer(
+      top.nested("wafer", {"diameter_mm", "die_pitch_um", "die_origin_um", "lot_id", "wafer_id"}),
+      r.wafer);
+  read_stage(top.nested("stage", {"travel_um", "speed_um_per_s", "settle_ms", "park_um",
+                                  "position_jitter_um"}),
+             r.stage);
+  read_camera(
+      top.nested("camera", {"width", "height", "pixel_size_um", "exposure_ms", "readout_ms"}),
+      r.camera);
+  top.nested("light", {"switch_ms"}).number("switch_ms", r.light.switch_ms, Range::non_negative());
+  read_simulation(top.nested("simulation", {"noise_sigma", "illumination_gradient",
+                                            "defects_per_site", "defect_classes"}),
+                  r.simulation);
+  read_detection(top.nested("detection", {"threshold_sigma", "min_threshold", "min_area_px",
+                                          "max_shift_px", "band_rows"}),
+                 r.detection);
+
+  if (top.has("model")) {
+    std::string model;
+    top.text("model", model);
+    // Relative to the recipe's folder, so a recipe and its model can move together.
+    std::filesystem::path p(model);
+    r.model = p.is_absolute() ? p : (name.parent_path() / p).lexically_normal();
+  }
+
+  std::vector<SiteOrigin> origins;
+  r.sites = read_sites(top, r.wafer, origins);
+  check_sites_in_travel(file, r.sites, origins, r.stage);
+  return r;
+}
+
+Recipe load_recipe(const std::filesystem::path& path) {
+  return parse_recipe(io::read_text_file(path.string()), path);
+}
+
+}  // namespace ws
