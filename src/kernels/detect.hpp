@@ -16,8 +16,8 @@ struct DetectOutput {
   Status status = Status::ok;
   int dx = 0;  ///< frame(x, y) corresponds to golden(x - dx, y - dy)
   int dy = 0;
-  double align_confidence = 0;  ///< 0..1
-  int threshold = 0;            ///< grey level used
+  double align_confidence = 0;      ///< 0..1
+  int threshold = 0;                ///< grey level used
   std::vector<BlobFeatures> blobs;  ///< in frame pixels, area >= spec.min_area_px
 };
 

@@ -1,0 +1,58 @@
+#include "kernels/absdiff_shifted.hpp"
+
+#include "kernels/band.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <stdexcept>
+
+namespace ws::kernels {
+
+namespace {
+void validate(const cv::Mat& frame, const cv::Mat& golden, int band_rows) {
+  require_band_rows(band_rows, "absdiff_shifted");
+  if (frame.type() != CV_8UC1 || golden.type() != CV_8UC1 || frame.size() != golden.size()) {
+    throw std::invalid_argument("absdiff_shifted: frame and golden must be CV_8UC1 of one size");
+  }
+}
+}  // namespace
+
+cv::Rect valid_region(cv::Size size, int dx, int dy) {
+  const int x0 = std::clamp(dx, 0, size.width);
+  const int x1 = std::clamp(size.width + dx, 0, size.width);
+  const int y0 = std::clamp(dy, 0, size.height);
+  const int y1 = std::clamp(size.height + dy, 0, size.height);
+  if (x1 <= x0 || y1 <= y0) return {};
+  return {x0, y0, x1 - x0, y1 - y0};
+}
+
+Status absdiff_shifted(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy, int band_rows,
+                       const Checkpoint& cp, cv::Mat& out) {
+  validate(frame, golden, band_rows);
+  cv::Mat dst(frame.size(), CV_8UC1);
+  const cv::Rect valid = valid_region(frame.size(), dx, dy);
+  const int width = frame.cols;
+  const Status status = for_each_band(frame.rows, band_rows, cp, [&](int begin, int end) {
+    for (int y = begin; y < end; ++y) {
+      auto* d = dst.ptr<std::uint8_t>(y);
+      if (y < valid.y || y >= valid.y + valid.height) {
+        std::fill(d, d + width, std::uint8_t{0});
+        continue;
+      }
+      const auto* f = frame.ptr<std::uint8_t>(y);
+      const auto* g = golden.ptr<std::uint8_t>(y - dy) - dx;  // g[x] is golden(x - dx, y - dy)
+      const int x0 = valid.x;
+      const int x1 = valid.x + valid.width;
+      std::fill(d, d + x0, std::uint8_t{0});
+      for (int x = x0; x < x1; ++x) {
+        d[x] = static_cast<std::uint8_t>(std::abs(static_cast<int>(f[x]) - static_cast<int>(g[x])));
+      }
+      std::fill(d + x1, d + width, std::uint8_t{0});
+    }
+  });
+  if (status == Status::ok) out = dst;
+  return status;
+}
+
+}  // namespace ws::kernels

@@ -1,0 +1,22 @@
+// 3x3 median denoise, equal to cv::medianBlur(src, dst, 3).
+#pragma once
+
+#include "kernels/status.hpp"
+#include "waferscan/cancel.hpp"
+
+#include <opencv2/core.hpp>
+
+namespace ws::kernels {
+
+/// out = 3x3 median of `src` with replicated borders: exactly cv::medianBlur(src, out, 3).
+///
+/// @param src        CV_8UC1, any size (1 row and 1 column included).
+/// @param band_rows  rows between cancellation checkpoints, >= 1.
+/// @param cp         polled once per band.
+/// @param out        CV_8UC1 of src's size; may be src itself.
+/// @return canceled if `cp` fired (out unspecified), else ok.
+/// @throws std::invalid_argument for a wrong type or band_rows.
+/// Thread safety: pure.
+Status median3(const cv::Mat& src, int band_rows, const Checkpoint& cp, cv::Mat& out);
+
+}  // namespace ws::kernels
