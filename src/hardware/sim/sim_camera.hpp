@@ -1,0 +1,46 @@
+// The simulated area camera: renders the die under the stage, then blocks for exposure + readout.
+#pragma once
+
+#include "hardware/sim/abortable_wait.hpp"
+#include "hardware/sim/die_renderer.hpp"
+#include "waferscan/hardware.hpp"
+#include "waferscan/recipe.hpp"
+#include "waferscan/sim_machine.hpp"
+
+#include <atomic>
+#include <memory>
+
+namespace ws::sim {
+
+class SimStage;
+class SimLight;
+
+/// The die under the stage position: floor((x - die_origin_x) / pitch_x), same for y.
+cv::Point die_at(const WaferSpec& wafer, cv::Point2d stage_um);
+
+/// capture() counts in `captures` (every call, aborted ones too) and is a busy call; abort() counts
+/// in `camera_aborts`. The frame shows the light state at the start of the exposure.
+class SimCamera final : public Camera {
+ public:
+  SimCamera(const Recipe& recipe, std::shared_ptr<const DieRenderer> renderer,
+            std::shared_ptr<const Stage> stage, std::shared_ptr<const Light> light,
+            std::shared_ptr<SimCounters> counters);
+
+  cv::Mat capture() override;
+  void abort() override;
+  void release() override { acquiring_.store(false); }
+  [[nodiscard]] bool acquiring() const override { return acquiring_.load(); }
+
+ private:
+  WaferSpec wafer_;
+  CameraSpec spec_;
+  double time_scale_;
+  std::shared_ptr<const DieRenderer> renderer_;
+  std::shared_ptr<const Stage> stage_;
+  std::shared_ptr<const Light> light_;
+  std::shared_ptr<SimCounters> counters_;
+  AbortableWait wait_;
+  std::atomic<bool> acquiring_{false};
+};
+
+}  // namespace ws::sim

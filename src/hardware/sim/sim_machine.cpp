@@ -1,0 +1,74 @@
+#include "waferscan/sim_machine.hpp"
+
+#include "hardware/sim/die_renderer.hpp"
+#include "hardware/sim/sim_camera.hpp"
+#include "hardware/sim/sim_light.hpp"
+#include "hardware/sim/sim_stage.hpp"
+#include "waferscan/error.hpp"
+
+namespace ws {
+
+struct SimMachine::Impl {
+  std::shared_ptr<SimCounters> counters = std::make_shared<SimCounters>();
+  std::shared_ptr<const sim::DieRenderer> renderer;
+  std::shared_ptr<sim::SimStage> stage;
+  std::shared_ptr<sim::SimLight> light;
+  std::shared_ptr<sim::SimCamera> camera;
+};
+
+namespace {
+
+void validate_timing(const Recipe& recipe) {
+  const auto file = recipe.path.string();
+  if (!(recipe.time_scale >= 0.0)) throw ConfigError(file, 0, "time_scale", "must be >= 0");
+  const auto& s = recipe.stage;
+  if (!(s.speed_um_per_s > 0.0)) throw ConfigError(file, 0, "stage.speed_um_per_s", "must be > 0");
+  if (!(s.settle_ms >= 0.0)) throw ConfigError(file, 0, "stage.settle_ms", "must be >= 0");
+  if (!(s.x_min_um <= s.park_x_um && s.park_x_um <= s.x_max_um && s.y_min_um <= s.park_y_um &&
+        s.park_y_um <= s.y_max_um))
+    throw ConfigError(file, 0, "stage.park", "park position is outside the travel limits");
+  if (!(recipe.camera.exposure_ms >= 0.0 && recipe.camera.readout_ms >= 0.0))
+    throw ConfigError(file, 0, "camera", "exposure_ms and readout_ms must be >= 0");
+  if (!(recipe.light.switch_ms >= 0.0))
+    throw ConfigError(file, 0, "light.switch_ms", "must be >= 0");
+  if (!(recipe.wafer.die_pitch_x_um > 0.0 && recipe.wafer.die_pitch_y_um > 0.0))
+    throw ConfigError(file, 0, "wafer.die_pitch", "must be > 0");
+}
+
+}  // namespace
+
+SimMachine::SimMachine(const Recipe& recipe) : impl_(std::make_shared<Impl>()) {
+  validate_timing(recipe);
+  impl_->renderer = std::make_shared<const sim::DieRenderer>(recipe);
+  impl_->stage = std::make_shared<sim::SimStage>(recipe.stage, recipe.time_scale, impl_->counters);
+  impl_->light = std::make_shared<sim::SimLight>(recipe.light, recipe.time_scale, impl_->counters);
+  impl_->camera = std::make_shared<sim::SimCamera>(recipe, impl_->renderer, impl_->stage,
+                                                   impl_->light, impl_->counters);
+}
+
+SimMachine::~SimMachine() = default;
+
+Machine SimMachine::machine() const {
+  Machine m;
+  m.stage = impl_->stage;
+  m.light = impl_->light;
+  m.camera = impl_->camera;
+  // Copies: a caller that edits its calibration images must not change what the camera renders.
+  m.golden = impl_->renderer->golden().clone();
+  m.flat = impl_->renderer->flat().clone();
+  return m;
+}
+
+std::vector<TrueDefect> SimMachine::truth(int die_i, int die_j) const {
+  return impl_->renderer->truth(die_i, die_j);
+}
+
+cv::Mat SimMachine::render(int die_i, int die_j) const {
+  return impl_->renderer->render(die_i, die_j, true);
+}
+
+SimCounters& SimMachine::counters() const {
+  return *impl_->counters;
+}
+
+}  // namespace ws
