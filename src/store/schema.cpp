@@ -1,0 +1,100 @@
+#include "store/schema.hpp"
+
+#include <string>
+
+namespace ws::store {
+
+namespace {
+
+// Version 1. Enum columns hold the names from src/base/names.cpp; CHECKs keep a bad value from
+// ever being stored, so a failed insert rolls back the whole site instead of storing garbage.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE runs (
+  id                INTEGER PRIMARY KEY AUTOINCREMENT,
+  recipe_name       TEXT    NOT NULL,
+  recipe_path       TEXT    NOT NULL,
+  state             TEXT    NOT NULL,
+  stop_reason       TEXT    NOT NULL DEFAULT 'none',
+  started_at        TEXT    NOT NULL,
+  ended_at          TEXT,
+  sites_total       INTEGER NOT NULL DEFAULT 0,
+  sites_done        INTEGER NOT NULL DEFAULT 0,
+  sites_incomplete  INTEGER NOT NULL DEFAULT 0,
+  sites_error       INTEGER NOT NULL DEFAULT 0,
+  sites_not_started INTEGER NOT NULL DEFAULT 0,
+  defects           INTEGER NOT NULL DEFAULT 0,
+  graph_quiet_ms    REAL,
+  hardware_safe_ms  REAL,
+  message           TEXT    NOT NULL DEFAULT '',
+  owner_pid         INTEGER NOT NULL
+);
+
+CREATE TABLE run_events (
+  id     INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  t      TEXT    NOT NULL,
+  type   TEXT    NOT NULL,
+  json   TEXT    NOT NULL
+);
+CREATE INDEX run_events_by_run ON run_events(run_id, id);
+
+CREATE TABLE sites (
+  run_id           INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  idx              INTEGER NOT NULL CHECK (idx >= 0),
+  name             TEXT    NOT NULL,
+  die_i            INTEGER NOT NULL,
+  die_j            INTEGER NOT NULL,
+  x_um             REAL    NOT NULL,
+  y_um             REAL    NOT NULL,
+  status           TEXT    NOT NULL
+                   CHECK (status IN ('not_started', 'done', 'incomplete', 'error')),
+  reason           TEXT    NOT NULL DEFAULT '',
+  align_dx         INTEGER NOT NULL DEFAULT 0,
+  align_dy         INTEGER NOT NULL DEFAULT 0,
+  align_confidence REAL    NOT NULL DEFAULT 0,
+  PRIMARY KEY (run_id, idx)
+);
+
+CREATE TABLE defects (
+  run_id       INTEGER NOT NULL,
+  id           INTEGER NOT NULL CHECK (id >= 1),
+  site_idx     INTEGER NOT NULL,
+  x            INTEGER NOT NULL,
+  y            INTEGER NOT NULL,
+  w            INTEGER NOT NULL CHECK (w >= 0),
+  h            INTEGER NOT NULL CHECK (h >= 0),
+  area_px      INTEGER NOT NULL CHECK (area_px >= 0),
+  centroid_x   REAL    NOT NULL,
+  centroid_y   REAL    NOT NULL,
+  elongation   REAL    NOT NULL,
+  fill         REAL    NOT NULL,
+  polarity     TEXT    NOT NULL CHECK (polarity IN ('bright', 'dark')),
+  contrast     REAL    NOT NULL,
+  max_contrast REAL    NOT NULL,
+  class_name   TEXT    NOT NULL,
+  confidence   REAL    NOT NULL CHECK (confidence >= 0 AND confidence <= 1),
+  PRIMARY KEY (run_id, id),
+  FOREIGN KEY (run_id, site_idx) REFERENCES sites(run_id, idx) ON DELETE CASCADE
+);
+CREATE INDEX defects_by_site ON defects(run_id, site_idx);
+)sql";
+
+}  // namespace
+
+void ensure_schema(Database& db) {
+  if (db.query_int("PRAGMA user_version") == kSchemaVersion) return;
+  // Re-check under the write lock: another connection may have created the schema meanwhile.
+  Transaction tx(db);
+  const std::int64_t version = db.query_int("PRAGMA user_version");
+  if (version == kSchemaVersion) return;
+  if (version != 0) {
+    db.fail("schema", "database schema version " + std::to_string(version) +
+                          " is not the version this program uses (" +
+                          std::to_string(kSchemaVersion) + ")");
+  }
+  db.exec(kSchemaV1);
+  db.exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
+  tx.commit();
+}
+
+}  // namespace ws::store

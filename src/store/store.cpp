@@ -1,0 +1,371 @@
+// The results store: runs, their sites and defects, and the run journal, in one SQLite file.
+#include "waferscan/store.hpp"
+
+#include "store/schema.hpp"
+#include "store/sqlite.hpp"
+#include "store/timestamp.hpp"
+#include "waferscan/error.hpp"
+
+#include <unistd.h>
+
+#include <map>
+#include <string>
+#include <utility>
+
+namespace ws {
+
+namespace {
+
+using store::Database;
+using store::Statement;
+using store::Transaction;
+
+// Long enough to ride out another process's site transaction (milliseconds), short enough that a
+// wedged writer surfaces as a StoreError instead of a hang.
+constexpr int kBusyTimeoutMs = 5000;
+
+constexpr const char* kRunColumns =
+    "id, recipe_name, recipe_path, state, stop_reason, started_at, ended_at, sites_total, "
+    "sites_done, sites_incomplete, sites_error, sites_not_started, defects, graph_quiet_ms, "
+    "hardware_safe_ms, message, owner_pid";
+
+// Recounts a run's sites by status and its defects from the tables (?1 = run id).
+constexpr const char* kRecount = R"sql(
+UPDATE runs SET
+  sites_total       = (SELECT COUNT(*) FROM sites WHERE run_id = ?1),
+  sites_done        = (SELECT COUNT(*) FROM sites WHERE run_id = ?1 AND status = 'done'),
+  sites_incomplete  = (SELECT COUNT(*) FROM sites WHERE run_id = ?1 AND status = 'incomplete'),
+  sites_error       = (SELECT COUNT(*) FROM sites WHERE run_id = ?1 AND status = 'error'),
+  sites_not_started = (SELECT COUNT(*) FROM sites WHERE run_id = ?1 AND status = 'not_started'),
+  defects           = (SELECT COUNT(*) FROM defects WHERE run_id = ?1)
+WHERE id = ?1
+)sql";
+
+void open_pragmas(Database& db) {
+  // WAL: readers (a `waferscan runs` in another shell) never block the run's writer.
+  const std::string mode = db.query_text("PRAGMA journal_mode=WAL");
+  if (mode != "wal") db.fail("PRAGMA journal_mode=WAL", "journal mode is '" + mode + "'");
+  // NORMAL in WAL mode: a committed site survives a process crash; only an OS crash or power
+  // loss can lose the last few commits, never corrupt the file.
+  db.exec("PRAGMA synchronous=NORMAL");
+  db.exec("PRAGMA foreign_keys=ON");
+}
+
+template <typename Enum, typename Parse>
+Enum parse_enum(const Database& db, const std::string& text, Parse parse, const char* what) {
+  if (auto value = parse(text)) return *value;
+  db.fail("read", std::string("unknown ") + what + " '" + text + "' in the database");
+}
+
+RunRecord read_run_row(const Database& db, const Statement& s) {
+  RunRecord r;
+  r.id = s.column_int(0);
+  r.recipe_name = s.column_text(1);
+  r.recipe_path = s.column_text(2);
+  r.state = parse_enum<RunState>(db, s.column_text(3), run_state_from_string, "run state");
+  r.stop_reason =
+      parse_enum<StopReason>(db, s.column_text(4), stop_reason_from_string, "stop reason");
+  r.started_at = s.column_text(5);
+  r.ended_at = s.column_text(6);
+  r.sites.total = static_cast<int>(s.column_int(7));
+  r.sites.done = static_cast<int>(s.column_int(8));
+  r.sites.incomplete = static_cast<int>(s.column_int(9));
+  r.sites.error = static_cast<int>(s.column_int(10));
+  r.sites.not_started = static_cast<int>(s.column_int(11));
+  r.defects = static_cast<int>(s.column_int(12));
+  r.graph_quiet_ms = s.column_optional_real(13);
+  r.hardware_safe_ms = s.column_optional_real(14);
+  r.message = s.column_text(15);
+  r.owner_pid = s.column_int(16);
+  return r;
+}
+
+std::optional<Polarity> polarity_from_string(std::string_view name) noexcept {
+  if (name == to_string(Polarity::bright)) return Polarity::bright;
+  if (name == to_string(Polarity::dark)) return Polarity::dark;
+  return std::nullopt;
+}
+
+void recount(Database& db, RunId id) {
+  Statement(db, kRecount).bind_int(1, id).run();
+}
+
+void require_run_changed(const Database& db, RunId id, const char* operation) {
+  if (db.changes() == 0) db.fail(operation, "no run " + std::to_string(id));
+}
+
+}  // namespace
+
+struct Store::Impl {
+  explicit Impl(const std::filesystem::path& path) : db(path, kBusyTimeoutMs) {
+    open_pragmas(db);
+    store::ensure_schema(db);
+  }
+  Database db;
+};
+
+Store::Store(const std::filesystem::path& path) : impl_(std::make_unique<Impl>(path)) {}
+
+Store::~Store() = default;
+
+RunId Store::create_run(const RunRecord& run, const std::vector<SiteSpec>& sites) {
+  Database& db = impl_->db;
+  Transaction tx(db);
+  const auto n = static_cast<std::int64_t>(sites.size());
+  Statement(db,
+            "INSERT INTO runs (recipe_name, recipe_path, state, stop_reason, started_at, "
+            "sites_total, sites_not_started, message, owner_pid) "
+            "VALUES (?1, ?2, ?3, 'none', ?4, ?5, ?5, ?6, ?7)")
+      .bind_text(1, run.recipe_name)
+      .bind_text(2, run.recipe_path)
+      .bind_text(3, to_string(RunState::starting))
+      .bind_text(4, store::iso8601_utc_now())
+      .bind_int(5, n)
+      .bind_text(6, run.message)
+      .bind_int(7, static_cast<std::int64_t>(::getpid()))
+      .run();
+  const RunId id = db.last_insert_rowid();
+
+  Statement insert(db,
+                   "INSERT INTO sites (run_id, idx, name, die_i, die_j, x_um, y_um, status) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  for (const SiteSpec& s : sites) {
+    insert.reset();
+    insert.bind_int(1, id)
+        .bind_int(2, s.index)
+        .bind_text(3, s.name)
+        .bind_int(4, s.die_i)
+        .bind_int(5, s.die_j)
+        .bind_real(6, s.x_um)
+        .bind_real(7, s.y_um)
+        .bind_text(8, to_string(SiteStatus::not_started))
+        .run();
+  }
+  tx.commit();
+  return id;
+}
+
+void Store::set_state(RunId id, RunState state, StopReason reason, const std::string& message) {
+  Database& db = impl_->db;
+  // Reason and message are kept unless given: a later transition must not erase why a run stopped.
+  Statement(db,
+            "UPDATE runs SET state = ?2, "
+            "stop_reason = CASE WHEN ?3 = 'none' THEN stop_reason ELSE ?3 END, "
+            "message = CASE WHEN ?4 = '' THEN message ELSE ?4 END "
+            "WHERE id = ?1")
+      .bind_int(1, id)
+      .bind_text(2, to_string(state))
+      .bind_text(3, to_string(reason))
+      .bind_text(4, message)
+      .run();
+  require_run_changed(db, id, "set_state");
+}
+
+void Store::store_site(RunId id, SiteResult& site) {
+  Database& db = impl_->db;
+  const int idx = site.site.index;
+  // Ids go into a copy and reach `site` only after the commit: a failed store leaves it as it was.
+  std::vector<int> ids;
+  ids.reserve(site.defects.size());
+
+  Transaction tx(db);
+  Statement(db,
+            "INSERT INTO sites (run_id, idx, name, die_i, die_j, x_um, y_um, status, reason, "
+            "align_dx, align_dy, align_confidence) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+            "ON CONFLICT (run_id, idx) DO UPDATE SET name = excluded.name, "
+            "die_i = excluded.die_i, die_j = excluded.die_j, x_um = excluded.x_um, "
+            "y_um = excluded.y_um, status = excluded.status, reason = excluded.reason, "
+            "align_dx = excluded.align_dx, align_dy = excluded.align_dy, "
+            "align_confidence = excluded.align_confidence")
+      .bind_int(1, id)
+      .bind_int(2, idx)
+      .bind_text(3, site.site.name)
+      .bind_int(4, site.site.die_i)
+      .bind_int(5, site.site.die_j)
+      .bind_real(6, site.site.x_um)
+      .bind_real(7, site.site.y_um)
+      .bind_text(8, to_string(site.status))
+      .bind_text(9, site.reason)
+      .bind_int(10, site.align_dx)
+      .bind_int(11, site.align_dy)
+      .bind_real(12, site.align_confidence)
+      .run();
+
+  // Re-storing a site (a resumed run) replaces its defects; it never adds a second copy.
+  Statement(db, "DELETE FROM defects WHERE run_id = ?1 AND site_idx = ?2")
+      .bind_int(1, id)
+      .bind_int(2, idx)
+      .run();
+
+  Statement next(db, "SELECT COALESCE(MAX(id), 0) + 1 FROM defects WHERE run_id = ?1");
+  next.bind_int(1, id);
+  next.step();
+  auto next_id = next.column_int(0);
+
+  Statement insert(db,
+                   "INSERT INTO defects (run_id, id, site_idx, x, y, w, h, area_px, centroid_x, "
+                   "centroid_y, elongation, fill, polarity, contrast, max_contrast, class_name, "
+                   "confidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                   "?14, ?15, ?16, ?17)");
+  for (const Defect& d : site.defects) {
+    const BlobFeatures& f = d.features;
+    insert.reset();
+    insert.bind_int(1, id)
+        .bind_int(2, next_id)
+        .bind_int(3, idx)
+        .bind_int(4, f.bbox.x)
+        .bind_int(5, f.bbox.y)
+        .bind_int(6, f.bbox.width)
+        .bind_int(7, f.bbox.height)
+        .bind_int(8, f.area_px)
+        .bind_real(9, f.centroid.x)
+        .bind_real(10, f.centroid.y)
+        .bind_real(11, f.elongation)
+        .bind_real(12, f.fill)
+        .bind_text(13, to_string(f.polarity))
+        .bind_real(14, f.contrast)
+        .bind_real(15, f.max_contrast)
+        .bind_text(16, d.class_name)
+        .bind_real(17, d.confidence)
+        .run();
+    ids.push_back(static_cast<int>(next_id++));
+  }
+  recount(db, id);
+  tx.commit();
+
+  for (std::size_t k = 0; k < ids.size(); ++k) site.defects[k].id = ids[k];
+}
+
+void Store::finish_run(RunId id, RunState state, StopReason reason,
+                       std::optional<double> graph_quiet_ms, std::optional<double> hardware_safe_ms,
+                       const std::string& message) {
+  Database& db = impl_->db;
+  if (!is_terminal(state)) {
+    db.fail("finish_run", "state " + std::string(to_string(state)) + " is not terminal");
+  }
+  Transaction tx(db);
+  Statement(db,
+            "UPDATE runs SET state = ?2, stop_reason = ?3, graph_quiet_ms = ?4, "
+            "hardware_safe_ms = ?5, ended_at = ?6, "
+            "message = CASE WHEN ?7 = '' THEN message ELSE ?7 END WHERE id = ?1")
+      .bind_int(1, id)
+      .bind_text(2, to_string(state))
+      .bind_text(3, to_string(reason))
+      .bind_real(4, graph_quiet_ms)
+      .bind_real(5, hardware_safe_ms)
+      .bind_text(6, store::iso8601_utc_now())
+      .bind_text(7, message)
+      .run();
+  require_run_changed(db, id, "finish_run");
+  recount(db, id);
+  tx.commit();
+}
+
+void Store::append_event(RunId id, const std::string& type, const std::string& json) {
+  Statement(impl_->db, "INSERT INTO run_events (run_id, t, type, json) VALUES (?1, ?2, ?3, ?4)")
+      .bind_int(1, id)
+      .bind_text(2, store::iso8601_utc_now())
+      .bind_text(3, type)
+      .bind_text(4, json)
+      .run();
+}
+
+std::optional<RunRecord> Store::run(RunId id) const {
+  const Database& db = impl_->db;
+  Statement s(impl_->db, std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?1");
+  s.bind_int(1, id);
+  if (!s.step()) return std::nullopt;
+  return read_run_row(db, s);
+}
+
+std::vector<RunRecord> Store::runs() const {
+  const Database& db = impl_->db;
+  Statement s(impl_->db, std::string("SELECT ") + kRunColumns + " FROM runs ORDER BY id");
+  std::vector<RunRecord> out;
+  while (s.step()) out.push_back(read_run_row(db, s));
+  return out;
+}
+
+std::vector<SiteResult> Store::sites(RunId id) const {
+  Database& db = impl_->db;
+  // One read transaction so sites and defects come from the same snapshot.
+  store::ReadTransaction snapshot(db);
+
+  std::vector<SiteResult> out;
+  std::map<int, std::size_t> by_index;
+  Statement s(db,
+              "SELECT idx, name, die_i, die_j, x_um, y_um, status, reason, align_dx, align_dy, "
+              "align_confidence FROM sites WHERE run_id = ?1 ORDER BY idx");
+  s.bind_int(1, id);
+  while (s.step()) {
+    SiteResult r;
+    r.site.index = static_cast<int>(s.column_int(0));
+    r.site.name = s.column_text(1);
+    r.site.die_i = static_cast<int>(s.column_int(2));
+    r.site.die_j = static_cast<int>(s.column_int(3));
+    r.site.x_um = s.column_real(4);
+    r.site.y_um = s.column_real(5);
+    r.status = parse_enum<SiteStatus>(db, s.column_text(6), site_status_from_string, "site status");
+    r.reason = s.column_text(7);
+    r.align_dx = static_cast<int>(s.column_int(8));
+    r.align_dy = static_cast<int>(s.column_int(9));
+    r.align_confidence = s.column_real(10);
+    by_index[r.site.index] = out.size();
+    out.push_back(std::move(r));
+  }
+
+  Statement d(db,
+              "SELECT id, site_idx, x, y, w, h, area_px, centroid_x, centroid_y, elongation, "
+              "fill, polarity, contrast, max_contrast, class_name, confidence "
+              "FROM defects WHERE run_id = ?1 ORDER BY site_idx, id");
+  d.bind_int(1, id);
+  while (d.step()) {
+    Defect def;
+    def.id = static_cast<int>(d.column_int(0));
+    const int site_idx = static_cast<int>(d.column_int(1));
+    BlobFeatures& f = def.features;
+    f.bbox = cv::Rect(static_cast<int>(d.column_int(2)), static_cast<int>(d.column_int(3)),
+                      static_cast<int>(d.column_int(4)), static_cast<int>(d.column_int(5)));
+    f.area_px = static_cast<int>(d.column_int(6));
+    f.centroid = cv::Point2d(d.column_real(7), d.column_real(8));
+    f.elongation = d.column_real(9);
+    f.fill = d.column_real(10);
+    f.polarity = parse_enum<Polarity>(db, d.column_text(11), polarity_from_string, "polarity");
+    f.contrast = d.column_real(12);
+    f.max_contrast = d.column_real(13);
+    def.class_name = d.column_text(14);
+    def.confidence = d.column_real(15);
+    // The foreign key guarantees the site row exists.
+    out[by_index.at(site_idx)].defects.push_back(std::move(def));
+  }
+  return out;
+}
+
+SiteCounts Store::count_sites(RunId id) const {
+  Statement s(impl_->db, "SELECT status, COUNT(*) FROM sites WHERE run_id = ?1 GROUP BY status");
+  s.bind_int(1, id);
+  SiteCounts c;
+  while (s.step()) {
+    const int n = static_cast<int>(s.column_int(1));
+    c.total += n;
+    switch (parse_enum<SiteStatus>(impl_->db, s.column_text(0), site_status_from_string,
+                                   "site status")) {
+      case SiteStatus::not_started:
+        c.not_started += n;
+        break;
+      case SiteStatus::done:
+        c.done += n;
+        break;
+      case SiteStatus::incomplete:
+        c.incomplete += n;
+        break;
+      case SiteStatus::error:
+        c.error += n;
+        break;
+    }
+  }
+  return c;
+}
+
+}  // namespace ws
