@@ -15,8 +15,7 @@ namespace {
 constexpr int max_attempts = 40;
 constexpr int min_changed_px = 10;
 
-/// A candidate before placement: its box size and how to draw it into (values, mask), both of the
-/// box size; values arrives holding the die pixels under the box.
+/// A candidate's box size, and how much of the box must change for the placement to count.
 struct Shape {
   cv::Size size;
   double min_changed_fraction = 0.0;  ///< of the box area (pattern defects only)
@@ -30,7 +29,8 @@ void add_clamped(cv::Mat& values, const cv::Mat& mask, double delta) {
   shifted.copyTo(values, mask);
 }
 
-/// Draws into (values, mask); returns the shape's box size first via `size_only`.
+/// One defect's random shape: chosen on construction (so the box size is known before placing it),
+/// drawn into (values, mask) once placed.
 class Painter {
  public:
   Painter(DefectClass cls, Rng& rng, cv::Size region) : cls_(cls), rng_(rng) { choose(region); }
@@ -63,7 +63,7 @@ class Painter {
         break;
       }
       case DefectClass::scratch: {
-        width_ = rng_.uniform_int(1, 3);
+        width_ = rng_.uniform_int(2, 3);
         pad_ = width_ / 2 + 1;
         const int longest = std::min(region.width, region.height) - 2 * pad_ - 2;
         const int length = std::min(rng_.uniform_int(40, 200), longest);

@@ -35,7 +35,9 @@ inline constexpr int defect_gap_px = 10;
 ///
 /// Shapes and contrasts (ideal grey levels; pattern levels are 60 / 120 / 170):
 /// - particle: filled disc 4-12 px across, level 225-245 (bright) or 5-20 (dark);
-/// - scratch: straight line 40-200 px long, 1-3 px wide, +-50..70 grey levels (mostly dark);
+/// - scratch: straight line 40-200 px long, 2-3 px wide, +-50..70 grey levels (mostly dark); not
+///   1 px: a 1 px line does not survive the 3x3 median of preprocessing, so no detector could
+///   find it;
 /// - residue: union of 3-6 ellipses 20-60 px across, +-35..45 grey levels (mostly dark);
 /// - pattern: a rectangle of missing pattern (set to background; 8-24 px) or an extra piece
 ///   (set to pad level; 10-30 x 3-10 px), counting only the pixels that actually change.
