@@ -9,8 +9,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <array>
+#include <latch>
 #include <regex>
 #include <set>
+#include <thread>
 
 namespace ws {
 namespace {
@@ -293,6 +296,44 @@ TEST_F(StoreTest, TwoStoresOnOneFileSeeEachOthersCommits) {
   const RunId second = reader.create_run(make_run("second"), make_sites(1));
   EXPECT_EQ(writer.runs().size(), 2U);
   EXPECT_EQ(writer.run(second)->recipe_name, "second");
+}
+
+TEST_F(StoreTest, ConcurrentWritersOnOneFileWaitForEachOtherInsteadOfFailing) {
+  constexpr int kSites = 40;
+  { Store create(path_); }  // schema first, so both threads only write rows
+  std::latch start(2);
+  std::array<RunId, 2> ids{};
+  std::array<std::string, 2> errors;
+  auto writer = [&](int w) {
+    bool arrived = false;  // a writer that fails early must still release the other one
+    try {
+      Store store(path_);
+      const auto sites = make_sites(kSites);
+      ids[w] = store.create_run(make_run("writer" + std::to_string(w)), sites);
+      arrived = true;
+      start.arrive_and_wait();  // both runs exist; now interleave site transactions
+      for (const SiteSpec& site : sites) {
+        SiteResult r =
+            make_result(site, SiteStatus::done, {make_defect(1, "a"), make_defect(2, "b")});
+        store.store_site(ids[w], r);
+      }
+    } catch (const std::exception& e) {
+      errors[w] = e.what();
+      if (!arrived) start.count_down();
+    }
+  };
+  std::thread a(writer, 0);
+  std::thread b(writer, 1);
+  a.join();
+  b.join();
+  EXPECT_EQ(errors[0], "");
+  EXPECT_EQ(errors[1], "");
+  Store store(path_);
+  for (RunId id : ids) {
+    const RunRecord run = *store.run(id);
+    EXPECT_EQ(run.sites.done, kSites);
+    EXPECT_EQ(run.defects, 2 * kSites);
+  }
 }
 
 }  // namespace
