@@ -1,0 +1,252 @@
+#include "classify/classifier.hpp"
+
+#include "classify/features.hpp"
+#include "waferscan/error.hpp"
+
+#include <Eigen/Dense>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+namespace ws::classify {
+
+namespace {
+using Json = nlohmann::json;
+constexpr int kFormatVersion = 1;
+constexpr const char* kMethod = "lda";
+// Shrinks the pooled covariance toward the identity (in standardised units) so small or
+// degenerate training sets still give an invertible, well-behaved model.
+constexpr double kShrinkage = 0.05;
+
+[[noreturn]] void bad_model(const std::string& file, const std::string& key,
+                            const std::string& message) {
+  throw ConfigError(file, 0, key, message);
+}
+}  // namespace
+
+/// Linear discriminant analysis on standardised features z = (f - mean) / scale:
+/// score_k(z) = w_k . z + b_k with w_k = S^-1 mu_k and b_k = -mu_k' S^-1 mu_k / 2 + log prior_k,
+/// where S is the pooled within-class covariance. Posterior = softmax(score).
+struct Classifier::Model {
+  std::vector<std::string> classes;
+  Eigen::VectorXd mean;        // feature means (raw feature units)
+  Eigen::VectorXd scale;       // feature standard deviations (raw units), > 0
+  Eigen::MatrixXd class_mean;  // one row per class, standardised units
+  Eigen::VectorXd prior;       // per class, > 0, sums to 1
+  Eigen::MatrixXd covariance;  // pooled, standardised units, positive definite
+  // Derived in finish():
+  Eigen::MatrixXd weight;  // one row per class
+  Eigen::VectorXd bias;
+
+  // Returns false if the covariance is not positive definite.
+  bool finish() {
+    const Eigen::LLT<Eigen::MatrixXd> llt(covariance);
+    if (llt.info() != Eigen::Success) return false;
+    weight = llt.solve(class_mean.transpose()).transpose();
+    bias.resize(static_cast<Eigen::Index>(classes.size()));
+    for (Eigen::Index k = 0; k < bias.size(); ++k) {
+      bias(k) = -0.5 * weight.row(k).dot(class_mean.row(k)) + std::log(prior(k));
+    }
+    return true;
+  }
+};
+
+namespace {
+std::vector<double> to_vector(const Eigen::VectorXd& v) {
+  return {v.data(), v.data() + v.size()};
+}
+
+std::vector<std::vector<double>> to_rows(const Eigen::MatrixXd& m) {
+  std::vector<std::vector<double>> rows;
+  for (Eigen::Index r = 0; r < m.rows(); ++r) rows.emplace_back(to_vector(m.row(r).transpose()));
+  return rows;
+}
+
+// Reads a finite-number vector of length n from key `key` of `j`.
+Eigen::VectorXd read_vector(const Json& j, const std::string& key, Eigen::Index n,
+                            const std::string& file) {
+  if (!j.contains(key)) bad_model(file, key, "missing");
+  const Json& v = j.at(key);
+  if (!v.is_array() || static_cast<Eigen::Index>(v.size()) != n) {
+    bad_model(file, key, "expected an array of " + std::to_string(n) + " numbers");
+  }
+  Eigen::VectorXd out(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const Json& x = v[static_cast<std::size_t>(i)];
+    if (!x.is_number() || !std::isfinite(x.get<double>())) {
+      bad_model(file, key, "element " + std::to_string(i) + " is not a finite number");
+    }
+    out(i) = x.get<double>();
+  }
+  return out;
+}
+
+Eigen::MatrixXd read_matrix(const Json& j, const std::string& key, Eigen::Index rows,
+                            Eigen::Index cols, const std::string& file) {
+  if (!j.contains(key)) bad_model(file, key, "missing");
+  const Json& m = j.at(key);
+  if (!m.is_array() || static_cast<Eigen::Index>(m.size()) != rows) {
+    bad_model(file, key, "expected " + std::to_string(rows) + " rows");
+  }
+  Eigen::MatrixXd out(rows, cols);
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    const Json row{{"row", m[static_cast<std::size_t>(r)]}};
+    out.row(r) = read_vector(row, "row", cols, file).transpose();
+  }
+  return out;
+}
+
+Json parse_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) bad_model(path.string(), "", "cannot open model file");
+  try {
+    return Json::parse(in);
+  } catch (const Json::parse_error& e) {
+    bad_model(path.string(), "", std::string("invalid JSON: ") + e.what());
+  }
+}
+}  // namespace
+
+Classifier Classifier::load(const std::filesystem::path& path) {
+  const std::string file = path.string();
+  const Json j = parse_file(path);
+  if (!j.is_object()) bad_model(file, "", "expected a JSON object");
+  if (!j.contains("format_version") || !j.at("format_version").is_number_integer() ||
+      j.at("format_version").get<int>() != kFormatVersion) {
+    bad_model(file, "format_version", "expected " + std::to_string(kFormatVersion));
+  }
+  if (!j.contains("method") || j.at("method") != kMethod) {
+    bad_model(file, "method", std::string("expected \"") + kMethod + "\"");
+  }
+  const auto& names = feature_names();
+  if (!j.contains("features") || j.at("features") != Json(names)) {
+    bad_model(file, "features", "expected the feature list of this build");
+  }
+  if (!j.contains("classes") || !j.at("classes").is_array() || j.at("classes").empty()) {
+    bad_model(file, "classes", "expected a non-empty array of class names");
+  }
+  auto model = std::make_shared<Model>();
+  std::set<std::string> seen;
+  for (const Json& c : j.at("classes")) {
+    if (!c.is_string() || c.get<std::string>().empty() ||
+        !seen.insert(c.get<std::string>()).second) {
+      bad_model(file, "classes", "class names must be distinct non-empty strings");
+    }
+    model->classes.push_back(c.get<std::string>());
+  }
+  const auto nf = static_cast<Eigen::Index>(names.size());
+  const auto nc = static_cast<Eigen::Index>(model->classes.size());
+  model->mean = read_vector(j, "mean", nf, file);
+  model->scale = read_vector(j, "scale", nf, file);
+  if ((model->scale.array() <= 0).any()) bad_model(file, "scale", "must be > 0");
+  model->class_mean = read_matrix(j, "class_mean", nc, nf, file);
+  model->prior = read_vector(j, "prior", nc, file);
+  if ((model->prior.array() <= 0).any()) bad_model(file, "prior", "must be > 0");
+  model->prior /= model->prior.sum();
+  model->covariance = read_matrix(j, "covariance", nf, nf, file);
+  if (!model->covariance.isApprox(model->covariance.transpose()) || !model->finish()) {
+    bad_model(file, "covariance", "must be symmetric positive definite");
+  }
+  Classifier c;
+  c.model_ = std::move(model);
+  return c;
+}
+
+Classifier Classifier::train(const std::vector<BlobFeatures>& examples,
+                             const std::vector<std::string>& labels) {
+  if (examples.empty() || examples.size() != labels.size()) {
+    throw std::invalid_argument("Classifier::train: need as many labels as examples, at least 1");
+  }
+  // Classes sorted by name: the model does not depend on the order examples arrive in.
+  const std::set<std::string> class_set(labels.begin(), labels.end());
+  auto model = std::make_shared<Model>();
+  model->classes.assign(class_set.begin(), class_set.end());
+  std::map<std::string, Eigen::Index> index;
+  for (std::size_t k = 0; k < model->classes.size(); ++k) {
+    index[model->classes[k]] = static_cast<Eigen::Index>(k);
+  }
+  const auto n = static_cast<Eigen::Index>(examples.size());
+  const auto nf = static_cast<Eigen::Index>(feature_names().size());
+  const auto nc = static_cast<Eigen::Index>(model->classes.size());
+
+  Eigen::MatrixXd x(n, nf);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    x.row(i) = feature_vector(examples[static_cast<std::size_t>(i)]).transpose();
+  }
+  model->mean = x.colwise().mean().transpose();
+  const Eigen::MatrixXd centred = x.rowwise() - model->mean.transpose();
+  model->scale = (centred.array().square().colwise().sum() / static_cast<double>(n)).sqrt();
+  // A constant feature carries no information; a unit scale keeps it harmless.
+  for (Eigen::Index f = 0; f < nf; ++f) {
+    if (!(model->scale(f) > 1e-9)) model->scale(f) = 1.0;
+  }
+  const Eigen::MatrixXd z = centred.array().rowwise() / model->scale.transpose().array();
+
+  model->class_mean = Eigen::MatrixXd::Zero(nc, nf);
+  Eigen::VectorXd count = Eigen::VectorXd::Zero(nc);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const Eigen::Index k = index.at(labels[static_cast<std::size_t>(i)]);
+    model->class_mean.row(k) += z.row(i);
+    count(k) += 1;
+  }
+  for (Eigen::Index k = 0; k < nc; ++k) model->class_mean.row(k) /= count(k);
+  model->prior = count / static_cast<double>(n);
+
+  Eigen::MatrixXd pooled = Eigen::MatrixXd::Zero(nf, nf);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const Eigen::Index k = index.at(labels[static_cast<std::size_t>(i)]);
+    const Eigen::VectorXd d = (z.row(i) - model->class_mean.row(k)).transpose();
+    pooled += d * d.transpose();
+  }
+  pooled /= static_cast<double>(std::max<Eigen::Index>(n - nc, 1));
+  model->covariance = (1.0 - kShrinkage) * pooled + kShrinkage * Eigen::MatrixXd::Identity(nf, nf);
+  if (!model->finish()) throw std::runtime_error("Classifier::train: singular covariance");
+  Classifier c;
+  c.model_ = std::move(model);
+  return c;
+}
+
+void Classifier::save(const std::filesystem::path& path) const {
+  if (!model_) throw std::logic_error("Classifier::save: no model");
+  const Model& m = *model_;
+  Json j;
+  j["format_version"] = kFormatVersion;
+  j["method"] = kMethod;
+  j["features"] = feature_names();
+  j["classes"] = m.classes;
+  j["mean"] = to_vector(m.mean);
+  j["scale"] = to_vector(m.scale);
+  j["class_mean"] = to_rows(m.class_mean);
+  j["prior"] = to_vector(m.prior);
+  j["covariance"] = to_rows(m.covariance);
+  std::ofstream out(path);
+  out << j.dump(2) << '\n';
+  if (!out) throw std::runtime_error("Classifier::save: cannot write " + path.string());
+}
+
+void Classifier::classify(std::vector<Defect>& defects) const {
+  if (!model_) throw std::logic_error("Classifier::classify: no model");
+  const Model& m = *model_;
+  for (Defect& d : defects) {
+    const Eigen::VectorXd z = (feature_vector(d.features) - m.mean).array() / m.scale.array();
+    const Eigen::VectorXd score = m.weight * z + m.bias;
+    Eigen::Index best = 0;
+    const double top = score.maxCoeff(&best);
+    const double total = (score.array() - top).exp().sum();
+    d.class_name = m.classes[static_cast<std::size_t>(best)];
+    d.confidence = 1.0 / total;
+  }
+}
+
+const std::vector<std::string>& Classifier::class_names() const {
+  static const std::vector<std::string> kNone;
+  return model_ ? model_->classes : kNone;
+}
+
+}  // namespace ws::classify

@@ -1,0 +1,25 @@
+#include "classify/features.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace ws::classify {
+
+const std::vector<std::string>& feature_names() {
+  static const std::vector<std::string> kNames{"log_area",       "log_elongation",     "fill",
+                                               "log1p_contrast", "log1p_max_contrast", "polarity",
+                                               "log_aspect"};
+  return kNames;
+}
+
+Eigen::VectorXd feature_vector(const BlobFeatures& f) {
+  const double w = std::max(f.bbox.width, 1);
+  const double h = std::max(f.bbox.height, 1);
+  Eigen::VectorXd v(7);
+  v << std::log(std::max(f.area_px, 1)), std::log(std::max(f.elongation, 1.0)), f.fill,
+      std::log1p(std::max(f.contrast, 0.0)), std::log1p(std::max(f.max_contrast, 0.0)),
+      f.polarity == Polarity::bright ? 1.0 : -1.0, std::log(std::max(w, h) / std::min(w, h));
+  return v;
+}
+
+}  // namespace ws::classify
