@@ -231,7 +231,7 @@ TEST(ClassifierLoad, MissingFileGivesConfigErrorNamingIt) {
 }
 
 TEST(ClassifierLoad, ShippedModelLoads) {
-  const fs::path shipped = fs::path(WS_SOURCE_DIR) / "data" / "models" / "default.json";
+  const fs::path shipped = fs::path(WS_SOURCE_DIR) / "data" / "models" / "sim.json";
   if (!fs::exists(shipped)) GTEST_SKIP() << "no shipped model at " << shipped;
   const Classifier c = Classifier::load(shipped);
   EXPECT_FALSE(c.class_names().empty());
