@@ -259,7 +259,6 @@ TEST(SimCalibration, GoldenTimesFlatIsTheCleanFrame) {
   cv::minMaxLoc(m.flat, &lo, &hi);
   EXPECT_NEAR(hi - lo, r.simulation.illumination_gradient, 0.01);
   // Three grey levels of pattern, with real texture.
-  cv::Mat levels;
   cv::minMaxLoc(m.golden, &lo, &hi);
   EXPECT_LT(lo, 80.0);
   EXPECT_GT(hi, 150.0);
