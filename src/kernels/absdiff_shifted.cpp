@@ -33,7 +33,7 @@ Status absdiff_shifted(const cv::Mat& frame, const cv::Mat& golden, int dx, int 
   cv::Mat dst(frame.size(), CV_8UC1);
   const cv::Rect valid = valid_region(frame.size(), dx, dy);
   const int width = frame.cols;
-  const Status status = for_each_band(frame.rows, band_rows, cp, [&](int begin, int end) {
+  const Status status = parallel_bands(frame.rows, band_rows, cp, [&](int begin, int end) {
     for (int y = begin; y < end; ++y) {
       auto* d = dst.ptr<std::uint8_t>(y);
       if (y < valid.y || y >= valid.y + valid.height) {

@@ -12,8 +12,13 @@
 namespace ws::kernels {
 
 namespace {
-constexpr int kScoredRows = 256;    // rows of the interior scored per shift (fewer if smaller)
+constexpr int kScoredRows = 256;    // rows of the overlap scored per shift (fewer if smaller)
 constexpr int kMaxColumns = 32768;  // keeps a row's dot product inside int32
+constexpr int kTopRadius = 3;       // the coarsest level searches at most this far (or further
+                                    // when the image is too small to go coarser)
+constexpr int kMinTopSide = 48;     // a pyramid level keeps at least this many rows and columns
+constexpr int kRefineRadius = 2;    // each finer level searches this far around the coarse peak
+constexpr int kMaxRecentre = 4;     // extra searches when a peak lands on a window's edge
 
 void validate(const cv::Mat& frame, const cv::Mat& golden, int max_shift_px, int band_rows) {
   require_band_rows(band_rows, "align");
@@ -30,106 +35,225 @@ std::int32_t dot(const std::uint8_t* a, const std::uint8_t* b, int n) {
   return sum;
 }
 
-// Per-shift sums over the scored pixels; sums of the frame are shift-independent.
+// Half-size image, each pixel the rounded mean of a 2x2 block (odd last row/column dropped).
+Status downsample2(const cv::Mat& src, int band_rows, const Checkpoint& cp, cv::Mat& out) {
+  cv::Mat dst(src.rows / 2, src.cols / 2, CV_8UC1);
+  const int width = dst.cols;
+  const Status status = parallel_bands(dst.rows, band_rows, cp, [&](int begin, int end) {
+    for (int y = begin; y < end; ++y) {
+      const auto* a = src.ptr<std::uint8_t>(2 * y);
+      const auto* b = src.ptr<std::uint8_t>(2 * y + 1);
+      auto* d = dst.ptr<std::uint8_t>(y);
+      for (int x = 0; x < width; ++x) {
+        const int sum = a[2 * x] + a[2 * x + 1] + b[2 * x] + b[2 * x + 1];
+        d[x] = static_cast<std::uint8_t>((sum + 2) >> 2);
+      }
+    }
+  });
+  if (status == Status::ok) out = dst;
+  return status;
+}
+
+// An inclusive window of shifts and the ZNCC of each.
+struct ShiftWindow {
+  int x_lo = 0;
+  int x_hi = 0;
+  int y_lo = 0;
+  int y_hi = 0;
+  std::vector<double> ncc;
+  [[nodiscard]] int nx() const { return x_hi - x_lo + 1; }
+  [[nodiscard]] bool contains(int dx, int dy) const {
+    return dx >= x_lo && dx <= x_hi && dy >= y_lo && dy <= y_hi;
+  }
+  [[nodiscard]] double at(int dx, int dy) const {
+    return ncc[static_cast<std::size_t>(dy - y_lo) * nx() + (dx - x_lo)];
+  }
+};
+
+// Sums over the scored pixels for one shift; the frame's sums do not depend on the shift.
 struct ShiftSums {
   std::int64_t fg = 0;
   std::int64_t g = 0;
   std::int64_t gg = 0;
 };
-}  // namespace
 
-AlignResult align(const cv::Mat& frame, const cv::Mat& golden, int max_shift_px, int band_rows,
-                  const Checkpoint& cp) {
-  validate(frame, golden, max_shift_px, band_rows);
-  AlignResult result;
-  if (frame.empty()) return result;
+// Scores every shift of `w` on the same frame pixels: those that have a reference pixel under
+// every shift of the window, every k-th row of them (about kScoredRows rows), all columns.
+Status score_window(const cv::Mat& frame, const cv::Mat& golden, int band_rows,
+                    const Checkpoint& cp, ShiftWindow& w) {
   const int width = frame.cols;
   const int height = frame.rows;
-  // The search radius is clamped so at least one column and row stays inside for every shift.
-  const int rx = std::min(max_shift_px, (width - 1) / 2);
-  const int ry = std::min(max_shift_px, (height - 1) / 2);
-  const int x0 = rx;
-  const int n = width - 2 * rx;
-  const int interior_rows = height - 2 * ry;
-  const int step = std::max(1, interior_rows / kScoredRows);
-  const int scored = (interior_rows + step - 1) / step;
-  const int nx = 2 * rx + 1;
-  const int ny = 2 * ry + 1;
+  const int nx = w.nx();
+  const int ny = w.y_hi - w.y_lo + 1;
+  w.ncc.assign(static_cast<std::size_t>(nx) * ny, 0.0);
+  const int x0 = std::max(0, w.x_hi);
+  const int n = std::min(width, width + w.x_lo) - x0;
+  const int y0 = std::max(0, w.y_hi);
+  const int rows = std::min(height, height + w.y_lo) - y0;
+  if (n <= 0 || rows <= 0) return cp.should_stop() ? Status::canceled : Status::ok;
+  const int step = std::max(1, rows / kScoredRows);
+  const int scored = (rows + step - 1) / step;
 
-  // Row prefix sums of golden and golden^2 give each shift's window sums in O(1) per row.
-  std::vector<std::int64_t> prefix_g(static_cast<std::size_t>(height) * (width + 1));
+  std::vector<ShiftSums> sums(w.ncc.size());
+  std::vector<std::int64_t> prefix_g(static_cast<std::size_t>(width) + 1);
   std::vector<std::int64_t> prefix_gg(prefix_g.size());
-  for (int y = 0; y < height; ++y) {
-    const auto* g = golden.ptr<std::uint8_t>(y);
-    std::int64_t* pg = &prefix_g[static_cast<std::size_t>(y) * (width + 1)];
-    std::int64_t* pgg = &prefix_gg[static_cast<std::size_t>(y) * (width + 1)];
-    pg[0] = pgg[0] = 0;
-    for (int x = 0; x < width; ++x) {
-      pg[x + 1] = pg[x] + g[x];
-      pgg[x + 1] = pgg[x] + static_cast<std::int64_t>(g[x]) * g[x];
-    }
-  }
-
-  std::vector<ShiftSums> sums(static_cast<std::size_t>(nx) * ny);
   std::int64_t sum_f = 0;
   std::int64_t sum_ff = 0;
-  // A scored row costs (2r+1)^2 dot products, so bands are counted in scored rows.
+  // A scored row costs one dot product per shift, so bands are counted in scored rows.
   const int band = std::max(1, band_rows / step);
   const Status status = for_each_band(scored, band, cp, [&](int begin, int end) {
     for (int i = begin; i < end; ++i) {
-      const int y = ry + i * step;
+      const int y = y0 + i * step;
       const std::uint8_t* f = frame.ptr<std::uint8_t>(y) + x0;
       for (int k = 0; k < n; ++k) {
         sum_f += f[k];
         sum_ff += static_cast<std::int64_t>(f[k]) * f[k];
       }
-      for (int dy = -ry; dy <= ry; ++dy) {
-        const int gy = y - dy;
-        const std::uint8_t* grow = golden.ptr<std::uint8_t>(gy);
-        const std::int64_t* pg = &prefix_g[static_cast<std::size_t>(gy) * (width + 1)];
-        const std::int64_t* pgg = &prefix_gg[static_cast<std::size_t>(gy) * (width + 1)];
-        ShiftSums* s = &sums[static_cast<std::size_t>(dy + ry) * nx];
-        for (int dx = -rx; dx <= rx; ++dx) {
+      for (int dy = w.y_lo; dy <= w.y_hi; ++dy) {
+        const std::uint8_t* grow = golden.ptr<std::uint8_t>(y - dy);
+        // Row prefix sums give every shift's window sums of g and g^2 in O(1).
+        for (int x = 0; x < width; ++x) {
+          prefix_g[x + 1] = prefix_g[x] + grow[x];
+          prefix_gg[x + 1] = prefix_gg[x] + static_cast<std::int64_t>(grow[x]) * grow[x];
+        }
+        ShiftSums* s = &sums[static_cast<std::size_t>(dy - w.y_lo) * nx];
+        for (int dx = w.x_lo; dx <= w.x_hi; ++dx) {
           const int gx0 = x0 - dx;
-          ShiftSums& acc = s[dx + rx];
+          ShiftSums& acc = s[dx - w.x_lo];
           acc.fg += dot(f, grow + gx0, n);
-          acc.g += pg[gx0 + n] - pg[gx0];
-          acc.gg += pgg[gx0 + n] - pgg[gx0];
+          acc.g += prefix_g[gx0 + n] - prefix_g[gx0];
+          acc.gg += prefix_gg[gx0 + n] - prefix_gg[gx0];
         }
       }
     }
   });
-  if (status == Status::canceled) {
-    result.status = Status::canceled;
-    return result;
-  }
+  if (status == Status::canceled) return status;
 
   const double count = static_cast<double>(scored) * n;
   const auto sf = static_cast<double>(sum_f);
   const double var_f = static_cast<double>(sum_ff) - sf * sf / count;
-  double best = -2.0;
-  for (int dy = -ry; dy <= ry; ++dy) {
-    for (int dx = -rx; dx <= rx; ++dx) {
-      const ShiftSums& acc = sums[static_cast<std::size_t>(dy + ry) * nx + (dx + rx)];
-      const auto sg = static_cast<double>(acc.g);
-      const double var_g = static_cast<double>(acc.gg) - sg * sg / count;
-      const double cov = static_cast<double>(acc.fg) - sf * sg / count;
-      // Below a quarter grey level of variance per pixel there is nothing to align on.
-      const double ncc =
-          (var_f > 0.25 * count && var_g > 0.25 * count) ? cov / std::sqrt(var_f * var_g) : 0.0;
-      const bool closer = std::abs(dx) + std::abs(dy) < std::abs(result.dx) + std::abs(result.dy);
-      if (ncc > best || (ncc == best && closer)) {
-        best = ncc;
-        result.dx = dx;
-        result.dy = dy;
+  for (std::size_t i = 0; i < sums.size(); ++i) {
+    const ShiftSums& acc = sums[i];
+    const auto sg = static_cast<double>(acc.g);
+    const double var_g = static_cast<double>(acc.gg) - sg * sg / count;
+    const double cov = static_cast<double>(acc.fg) - sf * sg / count;
+    // Below a quarter grey level of variance per pixel there is nothing to align on.
+    w.ncc[i] =
+        (var_f > 0.25 * count && var_g > 0.25 * count) ? cov / std::sqrt(var_f * var_g) : 0.0;
+  }
+  return Status::ok;
+}
+
+struct Peak {
+  int dx = 0;
+  int dy = 0;
+  double ncc = -2.0;
+};
+
+// The best shift of a window; ties go to the smaller |dx| + |dy|.
+Peak peak_of(const ShiftWindow& w) {
+  Peak best;
+  for (int dy = w.y_lo; dy <= w.y_hi; ++dy) {
+    for (int dx = w.x_lo; dx <= w.x_hi; ++dx) {
+      const double v = w.at(dx, dy);
+      const bool closer = std::abs(dx) + std::abs(dy) < std::abs(best.dx) + std::abs(best.dy);
+      if (v > best.ncc || (v == best.ncc && closer)) best = {dx, dy, v};
+    }
+  }
+  return best;
+}
+
+// Vertex of the parabola through (-1, a), (0, b), (1, c), in [-0.5, 0.5]; 0 if b is no peak.
+double parabolic_offset(double a, double b, double c) {
+  const double curvature = a - 2.0 * b + c;
+  if (!(curvature < 0.0)) return 0.0;
+  return std::clamp(0.5 * (a - c) / curvature, -0.5, 0.5);
+}
+
+// A window of radius r around (cx, cy), inside the allowed shifts [-lx, lx] x [-ly, ly].
+ShiftWindow window_around(int cx, int cy, int r, int lx, int ly) {
+  ShiftWindow w;
+  w.x_lo = std::clamp(cx - r, -lx, lx);
+  w.x_hi = std::clamp(cx + r, -lx, lx);
+  w.y_lo = std::clamp(cy - r, -ly, ly);
+  w.y_hi = std::clamp(cy + r, -ly, ly);
+  return w;
+}
+}  // namespace
+
+int pyramid_levels(cv::Size size, int max_shift_px) {
+  int levels = 0;
+  while ((max_shift_px >> levels) > kTopRadius &&
+         std::min(size.width, size.height) >> (levels + 1) >= kMinTopSide) {
+    ++levels;
+  }
+  return levels;
+}
+
+AlignResult align(const cv::Mat& frame, const cv::Mat& golden, int max_shift_px, int band_rows,
+                  const Checkpoint& cp) {
+  validate(frame, golden, max_shift_px, band_rows);
+  AlignResult result;
+  const auto canceled = [&result] {
+    result.status = Status::canceled;
+    return result;
+  };
+  if (frame.empty()) return result;
+  const int levels = pyramid_levels(frame.size(), max_shift_px);
+  result.levels = levels + 1;
+  std::vector<cv::Mat> frames{frame};
+  std::vector<cv::Mat> goldens{golden};
+  for (int l = 1; l <= levels; ++l) {
+    cv::Mat f;
+    cv::Mat g;
+    if (downsample2(frames.back(), band_rows, cp, f) == Status::canceled ||
+        downsample2(goldens.back(), band_rows, cp, g) == Status::canceled) {
+      return canceled();
+    }
+    frames.push_back(f);
+    goldens.push_back(g);
+  }
+
+  // Coarsest level: every shift within the (scaled) radius; each finer level: a small window
+  // around twice the coarser peak. Each level's radius is clamped so at least one column and row
+  // stays inside for every shift.
+  Peak peak;
+  for (int l = levels; l >= 0; --l) {
+    const cv::Mat& f = frames[static_cast<std::size_t>(l)];
+    const int scale = 1 << l;
+    const int lx = std::min((max_shift_px + scale - 1) / scale, (f.cols - 1) / 2);
+    const int ly = std::min((max_shift_px + scale - 1) / scale, (f.rows - 1) / 2);
+    ShiftWindow w = l == levels ? window_around(0, 0, std::max(lx, ly), lx, ly)
+                                : window_around(2 * peak.dx, 2 * peak.dy, kRefineRadius, lx, ly);
+    for (int tries = 0;; ++tries) {
+      if (score_window(f, goldens[static_cast<std::size_t>(l)], band_rows, cp, w) ==
+          Status::canceled) {
+        return canceled();
+      }
+      peak = peak_of(w);
+      // A peak on the window's edge (not the search limit's) may have a better neighbour outside:
+      // move the window there. Only level 0 needs this; coarser errors are fixed a level down.
+      const bool on_edge =
+          (peak.dx == w.x_lo && w.x_lo > -lx) || (peak.dx == w.x_hi && w.x_hi < lx) ||
+          (peak.dy == w.y_lo && w.y_lo > -ly) || (peak.dy == w.y_hi && w.y_hi < ly);
+      if (l > 0 || !on_edge || tries == kMaxRecentre || peak.ncc <= 0.0) break;
+      w = window_around(peak.dx, peak.dy, kRefineRadius, lx, ly);
+    }
+    if (l == 0) {
+      if (peak.ncc <= 0.0) return result;  // nothing correlates: shift 0, confidence 0
+      result.dx = peak.dx;
+      result.dy = peak.dy;
+      result.confidence = std::clamp(peak.ncc, 0.0, 1.0);
+      if (w.contains(peak.dx - 1, peak.dy) && w.contains(peak.dx + 1, peak.dy)) {
+        result.subpixel_dx =
+            parabolic_offset(w.at(peak.dx - 1, peak.dy), peak.ncc, w.at(peak.dx + 1, peak.dy));
+      }
+      if (w.contains(peak.dx, peak.dy - 1) && w.contains(peak.dx, peak.dy + 1)) {
+        result.subpixel_dy =
+            parabolic_offset(w.at(peak.dx, peak.dy - 1), peak.ncc, w.at(peak.dx, peak.dy + 1));
       }
     }
   }
-  if (best <= 0.0) {
-    result.dx = 0;
-    result.dy = 0;
-  }
-  result.confidence = std::clamp(best, 0.0, 1.0);
   return result;
 }
 

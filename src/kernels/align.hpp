@@ -1,4 +1,4 @@
-// Alignment of a frame to the golden reference by an exhaustive integer-shift search.
+// Alignment of a frame to the golden reference: coarse-to-fine ZNCC search with a sub-pixel fit.
 #pragma once
 
 #include "kernels/status.hpp"
@@ -13,21 +13,37 @@ struct AlignResult {
   int dx = 0;  ///< frame(x, y) corresponds to golden(x - dx, y - dy)
   int dy = 0;
   double confidence = 0;  ///< zero-mean normalised cross-correlation at the best shift, in 0..1
+  /// Sub-pixel residue in [-0.5, 0.5]: the true shift is about (dx + subpixel_dx, dy +
+  /// subpixel_dy). From a parabola through the ZNCC at the best shift and its two neighbours on
+  /// each axis; 0 where that is not a peak or a neighbour is outside the search. Reported only;
+  /// the difference image uses the integer shift.
+  double subpixel_dx = 0;
+  double subpixel_dy = 0;
+  int levels = 0;  ///< pyramid levels searched (1 = full resolution only)
 };
 
+/// The number of times align() halves the images before its exhaustive search: until the radius
+/// is at most 3 pixels, keeping at least 48 rows and columns.
+int pyramid_levels(cv::Size size, int max_shift_px);
+
 /// Finds the integer shift |dx|, |dy| <= max_shift_px that maximises the zero-mean normalised
-/// cross-correlation (ZNCC) of the frame's interior with the shifted golden image. Every shift is
-/// scored on the same frame pixels (the frame minus a margin of max_shift_px, clamped for small
-/// images), using every k-th row of that interior (k chosen so about 256 rows are scored; all
-/// columns are used); each row costs (2r+1)^2 dot products. Ties go to the smaller |dx| + |dy|.
-/// A frame or golden image with no contrast gives shift (0, 0) and confidence 0; an unrelated
-/// image gives a confidence near 0.
+/// cross-correlation (ZNCC) of the frame with the shifted golden image, coarse to fine:
+/// both images are halved pyramid_levels() times (2x2 means); the coarsest level tries every
+/// shift within the scaled radius, each finer level a 5x5 window around twice the coarser peak
+/// (re-centred at full resolution while the peak sits on the window's edge). So offsets of tens
+/// of pixels cost about as much as a few. Within a window every shift is scored on the same frame
+/// pixels (those with a reference under every shift of the window), using every k-th row (about
+/// 256 rows) and all columns. Ties go to the smaller |dx| + |dy|. The radius is clamped for small
+/// images. A frame or golden image with no contrast gives shift (0, 0) and confidence 0; an
+/// unrelated image gives a confidence near 0. A periodic pattern whose period is below 2^levels
+/// pixels can fool the coarse level; the confidence then stays low.
 ///
 /// @param frame, golden  CV_8UC1 of the same size, at most 32768 columns.
 /// @param max_shift_px   search radius, >= 0.
 /// @param band_rows      rows between cancellation checkpoints, >= 1.
 /// @param cp             polled once per band.
-/// @return the shift and confidence, or status canceled (other fields unspecified).
+/// @return the shift, sub-pixel residue and confidence, or status canceled (other fields
+/// unspecified).
 /// @throws std::invalid_argument for wrong types, sizes or parameters. Thread safety: pure.
 AlignResult align(const cv::Mat& frame, const cv::Mat& golden, int max_shift_px, int band_rows,
                   const Checkpoint& cp);

@@ -24,7 +24,7 @@ Status flat_field(const cv::Mat& raw, const cv::Mat& flat, int band_rows, const 
   // A separate destination keeps the kernel correct when out aliases raw and shares its buffer.
   cv::Mat dst(raw.size(), CV_8UC1);
   const int width = raw.cols;
-  const Status status = for_each_band(raw.rows, band_rows, cp, [&](int begin, int end) {
+  const Status status = parallel_bands(raw.rows, band_rows, cp, [&](int begin, int end) {
     for (int y = begin; y < end; ++y) {
       const auto* r = raw.ptr<std::uint8_t>(y);
       auto* d = dst.ptr<std::uint8_t>(y);

@@ -62,10 +62,11 @@ Status median3(const cv::Mat& src, int band_rows, const Checkpoint& cp, cv::Mat&
   cv::Mat dst(src.size(), CV_8UC1);
   const int width = src.cols;
   const int height = src.rows;
-  std::vector<std::uint8_t> above(static_cast<std::size_t>(width) + 2);
-  std::vector<std::uint8_t> centre(above.size());
-  std::vector<std::uint8_t> below(above.size());
-  const Status status = for_each_band(height, band_rows, cp, [&](int begin, int end) {
+  // Bands run concurrently, so each has its own padded row buffers.
+  const Status status = parallel_bands(height, band_rows, cp, [&](int begin, int end) {
+    std::vector<std::uint8_t> above(static_cast<std::size_t>(width) + 2);
+    std::vector<std::uint8_t> centre(above.size());
+    std::vector<std::uint8_t> below(above.size());
     for (int y = begin; y < end; ++y) {
       padded_row(src, std::max(y - 1, 0), above);
       padded_row(src, y, centre);

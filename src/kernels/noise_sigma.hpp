@@ -6,6 +6,9 @@
 
 #include <opencv2/core.hpp>
 
+#include <array>
+#include <cstdint>
+
 namespace ws::kernels {
 
 struct NoiseEstimate {
@@ -23,7 +26,24 @@ struct NoiseEstimate {
 /// @param band_rows  rows between cancellation checkpoints, >= 1.
 /// @param cp         polled once per band.
 /// @throws std::invalid_argument for a wrong type or band_rows. Thread safety: pure.
+/// 256 bins of grey-level counts.
+using Histogram = std::array<std::int64_t, 256>;
+
 NoiseEstimate noise_sigma(const cv::Mat& absdiff, cv::Rect region, int band_rows,
                           const Checkpoint& cp);
+
+/// Counts grey levels fast: four interleaved sub-histograms break the store-to-load dependency
+/// of runs of equal values. One per band; not thread-safe.
+class HistogramAccumulator {
+ public:
+  void add(const std::uint8_t* d, int n) noexcept;
+  void add_to(Histogram& h) const noexcept;
+
+ private:
+  std::array<std::array<std::int64_t, 256>, 4> sub_{};
+};
+
+/// noise_sigma()'s estimate from a histogram of |d| (0 for an empty histogram).
+double sigma_from_histogram(const Histogram& histogram);
 
 }  // namespace ws::kernels

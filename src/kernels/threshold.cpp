@@ -21,7 +21,7 @@ Status threshold(const cv::Mat& src, int level, int band_rows, const Checkpoint&
   const int width = src.cols;
   // Clamp once so the comparison runs on bytes: level < 0 sets everything, >= 255 nothing.
   const int clamped = std::clamp(level, -1, 255);
-  const Status status = for_each_band(src.rows, band_rows, cp, [&](int begin, int end) {
+  const Status status = parallel_bands(src.rows, band_rows, cp, [&](int begin, int end) {
     for (int y = begin; y < end; ++y) {
       const auto* s = src.ptr<std::uint8_t>(y);
       auto* d = dst.ptr<std::uint8_t>(y);
