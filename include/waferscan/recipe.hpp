@@ -1,6 +1,8 @@
 // An inspection recipe: the wafer, the sites to visit, the machine's timing and detection settings.
 #pragma once
 
+#include "waferscan/fault_spec.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -47,9 +49,9 @@ struct LightSpec {
 
 /// How the simulated camera renders a die (see hardware/sim). Ignored by real hardware.
 struct SimulationSpec {
-  double noise_sigma = 3.0;                ///< Gaussian noise, grey levels
-  double illumination_gradient = 0.15;     ///< relative brightness change corner to corner
-  double defects_per_site = 2.0;           ///< mean number of injected defects per frame
+  double noise_sigma = 3.0;             ///< Gaussian noise, grey levels
+  double illumination_gradient = 0.15;  ///< relative brightness change corner to corner
+  double defects_per_site = 2.0;        ///< mean number of injected defects per frame
   std::vector<std::string> defect_classes = {"particle", "scratch", "residue", "pattern"};
 };
 
@@ -75,7 +77,7 @@ struct Recipe {
   std::filesystem::path path;  ///< the file it was read from (for messages)
   std::string name;
   std::uint64_t seed = 1;
-  double time_scale = 1.0;  ///< multiplies every hardware time; 0 = instant
+  double time_scale = 1.0;           ///< multiplies every hardware time; 0 = instant
   double drain_timeout_ms = 5000.0;  ///< a stop escalates to abort after this long
   WaferSpec wafer;
   StageSpec stage;
@@ -85,6 +87,9 @@ struct Recipe {
   DetectionSpec detection;
   std::filesystem::path model;  ///< classifier model, resolved relative to the recipe file
   std::vector<SiteSpec> sites;
+  /// Faults to inject (`faults:`, a list of TARGET=BEHAVIOUR@WHEN strings); every site:N names a
+  /// site of `sites`. Only the simulator and the store's test hooks act on them.
+  std::vector<FaultSpec> faults;
 };
 
 /// Reads and validates a recipe. Throws ConfigError naming the file, line and key for malformed

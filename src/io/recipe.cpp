@@ -155,6 +155,37 @@ void check_sites_in_travel(const std::string& file, const std::vector<SiteSpec>&
   }
 }
 
+// `faults:` is a list of SPEC strings, each parsed as `--inject` would be; a site:N must name a
+// site of this recipe, so a typo cannot silently inject nothing.
+std::vector<FaultSpec> read_faults(const Fields& top, std::size_t site_count) {
+  std::vector<FaultSpec> faults;
+  if (!top.has("faults")) return faults;
+  const std::string& file = top.file();
+  const YAML::Node node = top.value("faults");
+  if (!node.IsSequence()) {
+    top.fail("faults", "expected a list of fault specs TARGET=BEHAVIOUR@WHEN, got " +
+                           io::describe_node(node));
+  }
+  for (std::size_t k = 0; k < node.size(); ++k) {
+    const std::string key = "faults[" + std::to_string(k) + "]";
+    const int line = io::line_of(node[k]);
+    if (!node[k].IsScalar()) {
+      throw ConfigError(file, line, key,
+                        "expected a fault spec TARGET=BEHAVIOUR@WHEN (e.g. "
+                        "camera.capture=hang@site:3), got " +
+                            io::describe_node(node[k]));
+    }
+    const FaultSpec f = parse_fault_spec(node[k].Scalar(), file, line, key);
+    if (f.when == FaultWhen::site && f.n >= site_count) {
+      throw ConfigError(file, line, key,
+                        "site:" + std::to_string(f.n) + " is not a site of this recipe: it has " +
+                            std::to_string(site_count) + " sites, numbered from 0");
+    }
+    faults.push_back(f);
+  }
+  return faults;
+}
+
 }  // namespace
 
 Recipe parse_recipe(const std::string& text, const std::filesystem::path& name) {
@@ -163,7 +194,7 @@ Recipe parse_recipe(const std::string& text, const std::filesystem::path& name) 
   if (!root.IsDefined() || root.IsNull()) throw ConfigError(file, 0, "", "empty recipe");
   const Fields top(file, root, "",
                    {"recipe", "seed", "time_scale", "drain_timeout_ms", "wafer", "stage", "camera",
-                    "light", "simulation", "detection", "model", "sites"},
+                    "light", "simulation", "detection", "model", "sites", "faults"},
                    1);
 
   Recipe r;
@@ -202,6 +233,7 @@ Recipe parse_recipe(const std::string& text, const std::filesystem::path& name) 
   std::vector<SiteOrigin> origins;
   r.sites = read_sites(top, r.wafer, origins);
   check_sites_in_travel(file, r.sites, origins, r.stage);
+  r.faults = read_faults(top, r.sites.size());
   return r;
 }
 
