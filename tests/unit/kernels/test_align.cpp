@@ -1,9 +1,14 @@
-// align() recovers known integer shifts of a noisy patterned image and distrusts unrelated images.
+// align() recovers known shifts (up to 40 px, sub-pixel residue) of synthetic and real images and
+// distrusts unrelated ones.
 #include "kernels/align.hpp"
 #include "test_images.hpp"
 
 #include <gtest/gtest.h>
 
+#include <opencv2/imgproc.hpp>
+
+#include <cmath>
+#include <string>
 #include <tuple>
 
 namespace ws::kernels::test {
@@ -64,6 +69,90 @@ TEST(Align, TinyImagesClampTheSearch) {
     EXPECT_LE(std::abs(r.dy), size.height / 2);
   }
 }
+
+// Offsets of tens of pixels, as in real pairs: found through the pyramid, on a non-square frame.
+class AlignLargeShift : public ::testing::TestWithParam<ShiftParam> {};
+
+TEST_P(AlignLargeShift, RecoversShiftsUpTo40Pixels) {
+  const auto [dx, dy] = GetParam();
+  const cv::Mat golden = make_pattern({512, 448}, 0.0, 13);
+  const cv::Mat frame = shifted(make_pattern({512, 448}, 3.0, 13), dx, dy);
+  const AlignResult r = align(frame, golden, 40, 16, Checkpoint());
+  ASSERT_EQ(r.status, Status::ok);
+  EXPECT_GT(r.levels, 1) << "a 40 px radius must use the pyramid";
+  EXPECT_EQ(r.dx, dx);
+  EXPECT_EQ(r.dy, dy);
+  EXPECT_GT(r.confidence, 0.8);
+  EXPECT_NEAR(r.subpixel_dx, 0.0, 0.2);
+  EXPECT_NEAR(r.subpixel_dy, 0.0, 0.2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shifts, AlignLargeShift,
+                         ::testing::Values(ShiftParam{0, 0}, ShiftParam{40, 0}, ShiftParam{0, -40},
+                                           ShiftParam{-40, 40}, ShiftParam{23, -17},
+                                           ShiftParam{-31, -9}, ShiftParam{13, 38},
+                                           ShiftParam{-1, 33}));
+
+TEST(Align, PyramidLevelsFollowRadiusAndSize) {
+  EXPECT_EQ(pyramid_levels({1024, 1024}, 3), 0);
+  EXPECT_EQ(pyramid_levels({1024, 1024}, 12), 2);
+  EXPECT_EQ(pyramid_levels({1024, 1024}, 40), 4);
+  EXPECT_EQ(pyramid_levels({90, 1024}, 40), 0) << "a level keeps at least 48 rows";
+}
+
+// A fractional shift: the integer part is exact and the residue has the right sign and size.
+using SubpixelParam = std::tuple<double, double>;
+class AlignSubpixel : public ::testing::TestWithParam<SubpixelParam> {};
+
+TEST_P(AlignSubpixel, ReportsTheResidue) {
+  const auto [sx, sy] = GetParam();
+  cv::Mat golden;
+  cv::GaussianBlur(make_pattern({400, 360}, 0.0, 14), golden, {0, 0}, 2.0);
+  const cv::Mat m = (cv::Mat_<double>(2, 3) << 1, 0, sx, 0, 1, sy);
+  cv::Mat frame;
+  cv::warpAffine(golden, frame, m, golden.size(), cv::INTER_CUBIC, cv::BORDER_REFLECT);
+  const AlignResult r = align(frame, golden, 20, 16, Checkpoint());
+  ASSERT_EQ(r.status, Status::ok);
+  EXPECT_EQ(r.dx, static_cast<int>(std::lround(sx)));
+  EXPECT_EQ(r.dy, static_cast<int>(std::lround(sy)));
+  EXPECT_NEAR(r.dx + r.subpixel_dx, sx, 0.15);
+  EXPECT_NEAR(r.dy + r.subpixel_dy, sy, 0.15);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fractions, AlignSubpixel,
+                         ::testing::Values(SubpixelParam{0.3, 0.0}, SubpixelParam{-0.25, 0.4},
+                                           SubpixelParam{7.4, -11.7}, SubpixelParam{-15.2, 2.4}));
+
+// Real DeepPCB pairs: the tested image matches its template with high confidence, and a further
+// shift of tens of pixels is recovered on top of the pair's own offset.
+using RealParam = std::tuple<std::string, ShiftParam>;
+class AlignReal : public ::testing::TestWithParam<RealParam> {};
+
+TEST_P(AlignReal, RecoversShiftOfARealPair) {
+  const auto& [id, shift] = GetParam();
+  const auto [dx, dy] = shift;
+  const RealPair pair = load_deeppcb(id);
+  ASSERT_FALSE(pair.temp.empty()) << "missing data/deeppcb/" << id;
+  const AlignResult base = align(pair.test, pair.temp, 40, 32, Checkpoint());
+  ASSERT_EQ(base.status, Status::ok);
+  EXPECT_GT(base.confidence, 0.8);
+  const AlignResult r = align(shifted(pair.test, dx, dy, 255), pair.temp, 48, 32, Checkpoint());
+  ASSERT_EQ(r.status, Status::ok);
+  // These pairs sit up to half a pixel off the grid (92000000: -0.48 px in x), so a crop of the
+  // overlap may tip the integer peak to the neighbour; the sub-pixel estimate keeps it consistent.
+  EXPECT_LE(std::abs(r.dx - (base.dx + dx)), 1);
+  EXPECT_LE(std::abs(r.dy - (base.dy + dy)), 1);
+  EXPECT_NEAR(r.dx + r.subpixel_dx, base.dx + base.subpixel_dx + dx, 0.75);
+  EXPECT_NEAR(r.dy + r.subpixel_dy, base.dy + base.subpixel_dy + dy, 0.75);
+  EXPECT_GT(r.confidence, 0.7);
+}
+
+INSTANTIATE_TEST_SUITE_P(DeepPcb, AlignReal,
+                         ::testing::Combine(::testing::Values(std::string("77000000"),
+                                                              std::string("77000001"),
+                                                              std::string("92000000")),
+                                            ::testing::Values(ShiftParam{0, 0}, ShiftParam{25, -14},
+                                                              ShiftParam{-38, 31})));
 
 }  // namespace
 }  // namespace ws::kernels::test

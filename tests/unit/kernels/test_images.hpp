@@ -2,6 +2,7 @@
 #pragma once
 
 #include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 #include <cstdint>
 #include <ostream>
@@ -79,6 +80,18 @@ inline cv::Mat shifted(const cv::Mat& src, int dx, int dy, std::uint8_t fill = 6
   src(cv::Rect(dst_rect.x - dx, dst_rect.y - dy, dst_rect.width, dst_rect.height))
       .copyTo(out(dst_rect));
   return out;
+}
+
+/// One of the real DeepPCB pairs copied into data/deeppcb/ (template, tested image), grey.
+struct RealPair {
+  std::string id;
+  cv::Mat temp;
+  cv::Mat test;
+};
+inline RealPair load_deeppcb(const std::string& id) {
+  const std::string dir = std::string(WS_SOURCE_DIR) + "/data/deeppcb/";
+  return {id, cv::imread(dir + id + "_temp.jpg", cv::IMREAD_GRAYSCALE),
+          cv::imread(dir + id + "_test.jpg", cv::IMREAD_GRAYSCALE)};
 }
 
 inline int count_differences(const cv::Mat& a, const cv::Mat& b) {
