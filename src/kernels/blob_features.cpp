@@ -23,19 +23,7 @@ void validate(const BlobImages& im, int band_rows) {
   }
 }
 
-struct Moments {
-  double n = 0;
-  double sx = 0;
-  double sy = 0;
-  double sxx = 0;
-  double sxy = 0;
-  double syy = 0;
-  double abs_sum = 0;
-  double signed_sum = 0;
-  int abs_max = 0;
-};
-
-double elongation_of(const Moments& m) {
+double elongation_of(const BlobMoments& m) {
   const double cx = m.sx / m.n;
   const double cy = m.sy / m.n;
   // A pixel is a unit square: its own second moment 1/12 keeps thin blobs' minor axis positive.
@@ -51,12 +39,25 @@ double elongation_of(const Moments& m) {
 }
 }  // namespace
 
+BlobFeatures blob_from_moments(const Component& c, const BlobMoments& m) {
+  BlobFeatures b;
+  b.bbox = c.bbox;
+  b.area_px = c.area;
+  b.centroid = cv::Point2d(c.bbox.x + m.sx / m.n, c.bbox.y + m.sy / m.n);
+  b.elongation = elongation_of(m);
+  b.fill = static_cast<double>(c.area) / c.bbox.area();
+  b.polarity = m.signed_sum >= 0 ? Polarity::bright : Polarity::dark;
+  b.contrast = m.abs_sum / m.n;
+  b.max_contrast = m.abs_max;
+  return b;
+}
+
 Status blob_features(const BlobImages& images, const std::vector<Component>& components,
                      int min_area_px, int band_rows, const Checkpoint& cp,
                      std::vector<BlobFeatures>& out) {
   validate(images, band_rows);
   const cv::Rect valid = valid_region(images.frame.size(), images.dx, images.dy);
-  std::vector<Moments> moments(components.size());
+  std::vector<BlobMoments> moments(components.size());
   const auto ncomp = static_cast<std::int32_t>(components.size());
   // Blob pixels all have a reference (absdiff is 0 elsewhere), so only the valid region is read.
   const Status status = for_each_band(valid.height, band_rows, cp, [&](int begin, int end) {
@@ -71,7 +72,7 @@ Status blob_features(const BlobImages& images, const std::vector<Component>& com
         if (label <= 0 || label > ncomp) continue;
         const Component& c = components[static_cast<std::size_t>(label - 1)];
         if (c.area < min_area_px) continue;
-        Moments& m = moments[static_cast<std::size_t>(label - 1)];
+        BlobMoments& m = moments[static_cast<std::size_t>(label - 1)];
         // Relative to the box corner: small numbers keep the moments free of cancellation.
         const double u = x - c.bbox.x;
         const double v = y - c.bbox.y;
@@ -91,19 +92,8 @@ Status blob_features(const BlobImages& images, const std::vector<Component>& com
 
   std::vector<BlobFeatures> blobs;
   for (std::size_t i = 0; i < components.size(); ++i) {
-    const Component& c = components[i];
-    const Moments& m = moments[i];
-    if (c.area < min_area_px || m.n == 0) continue;
-    BlobFeatures b;
-    b.bbox = c.bbox;
-    b.area_px = c.area;
-    b.centroid = cv::Point2d(c.bbox.x + m.sx / m.n, c.bbox.y + m.sy / m.n);
-    b.elongation = elongation_of(m);
-    b.fill = static_cast<double>(c.area) / c.bbox.area();
-    b.polarity = m.signed_sum >= 0 ? Polarity::bright : Polarity::dark;
-    b.contrast = m.abs_sum / m.n;
-    b.max_contrast = m.abs_max;
-    blobs.push_back(b);
+    if (components[i].area < min_area_px || moments[i].n == 0) continue;
+    blobs.push_back(blob_from_moments(components[i], moments[i]));
   }
   out = std::move(blobs);
   return Status::ok;

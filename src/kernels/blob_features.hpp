@@ -22,6 +22,22 @@ struct BlobImages {
   const cv::Mat& labels;   ///< CV_32SC1 from connected_components()
 };
 
+/// Sums over a blob's pixels, positions (u, v) relative to its bbox corner, d = frame - reference.
+struct BlobMoments {
+  double n = 0;           ///< pixels
+  double sx = 0;          ///< sum u
+  double sy = 0;          ///< sum v
+  double sxx = 0;         ///< sum u^2
+  double sxy = 0;         ///< sum u v
+  double syy = 0;         ///< sum v^2
+  double abs_sum = 0;     ///< sum |d|
+  double signed_sum = 0;  ///< sum d
+  int abs_max = 0;        ///< max |d|
+};
+
+/// The features blob_features() reports for component `c` with moments `m` (m.n > 0).
+BlobFeatures blob_from_moments(const Component& c, const BlobMoments& m);
+
 /// Features of every component with area >= min_area_px, in label order:
 /// - bbox, area, centroid (mean pixel position) and fill = area / bbox area;
 /// - elongation = sqrt(major / minor eigenvalue) of the blob's second-moment matrix, each pixel

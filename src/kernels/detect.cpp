@@ -5,6 +5,8 @@
 #include "kernels/band.hpp"
 #include "kernels/blob_features.hpp"
 #include "kernels/connected_components.hpp"
+#include "kernels/diff_histogram.hpp"
+#include "kernels/fused_blobs.hpp"
 #include "kernels/noise_sigma.hpp"
 #include "kernels/threshold.hpp"
 
@@ -27,7 +29,7 @@ void validate(const cv::Mat& frame, const cv::Mat& golden, const DetectionSpec& 
 }  // namespace
 
 DetectOutput detect(const cv::Mat& frame, const cv::Mat& golden, const DetectionSpec& spec,
-                    const Checkpoint& cp) {
+                    const Checkpoint& cp, DetectPath path) {
   validate(frame, golden, spec);
   DetectOutput out;
   const int band = spec.band_rows;
@@ -42,6 +44,27 @@ DetectOutput detect(const cv::Mat& frame, const cv::Mat& golden, const Detection
   out.dx = shift.dx;
   out.dy = shift.dy;
   out.align_confidence = shift.confidence;
+  out.subpixel_dx = shift.subpixel_dx;
+  out.subpixel_dy = shift.subpixel_dy;
+  const auto level_for = [&](double sigma) {
+    // Pixels are integers, so "above sigma-scaled noise" is "above its floor".
+    const double level =
+        std::max(static_cast<double>(spec.min_threshold), std::floor(spec.threshold_sigma * sigma));
+    return static_cast<int>(std::clamp(level, 0.0, 255.0));
+  };
+
+  if (path == DetectPath::fused) {
+    Histogram histogram{};
+    if (diff_histogram(frame, golden, out.dx, out.dy, band, cp, histogram) == Status::canceled) {
+      return canceled();
+    }
+    out.threshold = level_for(sigma_from_histogram(histogram));
+    if (fused_blobs(frame, golden, out.dx, out.dy, out.threshold, spec.min_area_px, band, cp,
+                    out.blobs) == Status::canceled) {
+      return canceled();
+    }
+    return out;
+  }
 
   cv::Mat diff;
   if (absdiff_shifted(frame, golden, out.dx, out.dy, band, cp, diff) == Status::canceled) {
@@ -50,10 +73,7 @@ DetectOutput detect(const cv::Mat& frame, const cv::Mat& golden, const Detection
   const NoiseEstimate noise =
       noise_sigma(diff, valid_region(frame.size(), out.dx, out.dy), band, cp);
   if (noise.status == Status::canceled) return canceled();
-  // Pixels are integers, so "above sigma-scaled noise" is "above its floor".
-  const double level = std::max(static_cast<double>(spec.min_threshold),
-                                std::floor(spec.threshold_sigma * noise.sigma));
-  out.threshold = static_cast<int>(std::clamp(level, 0.0, 255.0));
+  out.threshold = level_for(noise.sigma);
 
   cv::Mat binary;
   if (threshold(diff, out.threshold, band, cp, binary) == Status::canceled) return canceled();
