@@ -17,8 +17,8 @@ Status diff_histogram(const cv::Mat& frame, const cv::Mat& golden, int dx, int d
   }
   const cv::Rect valid = valid_region(frame.size(), dx, dy);
   std::vector<Histogram> per_band(static_cast<std::size_t>(band_count(valid.height, band_rows)));
-  const int n = valid.width;
   const Status status = parallel_bands(valid.height, band_rows, cp, [&](int begin, int end) {
+    const int n = valid.width;  // a local: byte stores cannot alias it, so the loop vectorises
     HistogramAccumulator acc;
     // A row of differences stays in L1 between being computed and being counted.
     std::vector<std::uint8_t> d(static_cast<std::size_t>(n));

@@ -25,15 +25,16 @@ Status flat_field(const cv::Mat& raw, const cv::Mat& flat, int band_rows, const 
   cv::Mat dst(raw.size(), CV_8UC1);
   const int width = raw.cols;
   const Status status = parallel_bands(raw.rows, band_rows, cp, [&](int begin, int end) {
+    const int n = width;  // a local: byte stores cannot alias it, so the loop vectorises
     for (int y = begin; y < end; ++y) {
       const auto* r = raw.ptr<std::uint8_t>(y);
       auto* d = dst.ptr<std::uint8_t>(y);
       if (flat.empty()) {
-        std::copy(r, r + width, d);
+        std::copy(r, r + n, d);
         continue;
       }
       const auto* g = flat.ptr<float>(y);
-      for (int x = 0; x < width; ++x) {
+      for (int x = 0; x < n; ++x) {
         // cv::divide defines x / 0 as 0 for floating-point images; match it.
         d[x] = g[x] != 0.0f ? cv::saturate_cast<std::uint8_t>(static_cast<float>(r[x]) / g[x]) : 0;
       }

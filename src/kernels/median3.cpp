@@ -48,12 +48,20 @@ inline std::uint8_t median9(std::uint8_t p0, std::uint8_t p1, std::uint8_t p2, s
 }
 
 // Copies row `y` of src into a buffer with one replicated pixel on each side.
-void padded_row(const cv::Mat& src, int y, std::vector<std::uint8_t>& buf) {
+void padded_row(const cv::Mat& src, int y, std::uint8_t* buf) {
   const int width = src.cols;
   const auto* s = src.ptr<std::uint8_t>(y);
-  std::copy(s, s + width, buf.begin() + 1);
+  std::copy(s, s + width, buf + 1);
   buf[0] = s[0];
-  buf[static_cast<std::size_t>(width) + 1] = s[width - 1];
+  buf[width + 1] = s[width - 1];
+}
+// One output row from three padded rows; n by value, so byte stores cannot alias the bound and
+// the loop vectorises.
+void median_row(const std::uint8_t* a, const std::uint8_t* c, const std::uint8_t* b,
+                std::uint8_t* d, int n) {
+  for (int x = 0; x < n; ++x) {
+    d[x] = median9(a[x], a[x + 1], a[x + 2], c[x], c[x + 1], c[x + 2], b[x], b[x + 1], b[x + 2]);
+  }
 }
 }  // namespace
 
@@ -64,21 +72,20 @@ Status median3(const cv::Mat& src, int band_rows, const Checkpoint& cp, cv::Mat&
   const int height = src.rows;
   // Bands run concurrently, so each has its own padded row buffers.
   const Status status = parallel_bands(height, band_rows, cp, [&](int begin, int end) {
-    std::vector<std::uint8_t> above(static_cast<std::size_t>(width) + 2);
-    std::vector<std::uint8_t> centre(above.size());
-    std::vector<std::uint8_t> below(above.size());
+    // A rolling window of three padded rows: each source row is copied once per band.
+    std::vector<std::uint8_t> rows(3 * (static_cast<std::size_t>(width) + 2));
+    std::uint8_t* above = rows.data();
+    std::uint8_t* centre = above + width + 2;
+    std::uint8_t* below = centre + width + 2;
+    padded_row(src, std::max(begin - 1, 0), above);
+    padded_row(src, begin, centre);
     for (int y = begin; y < end; ++y) {
-      padded_row(src, std::max(y - 1, 0), above);
-      padded_row(src, y, centre);
       padded_row(src, std::min(y + 1, height - 1), below);
-      const std::uint8_t* a = above.data();
-      const std::uint8_t* c = centre.data();
-      const std::uint8_t* b = below.data();
-      auto* d = dst.ptr<std::uint8_t>(y);
-      for (int x = 0; x < width; ++x) {
-        d[x] =
-            median9(a[x], a[x + 1], a[x + 2], c[x], c[x + 1], c[x + 2], b[x], b[x + 1], b[x + 2]);
-      }
+      median_row(above, centre, below, dst.ptr<std::uint8_t>(y), width);
+      std::uint8_t* free_row = above;
+      above = centre;
+      centre = below;
+      below = free_row;
     }
   });
   if (status == Status::ok) out = dst;
