@@ -1,6 +1,7 @@
 #include "kernels/absdiff_shifted.hpp"
 
 #include "kernels/band.hpp"
+#include "kernels/output.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -30,7 +31,7 @@ cv::Rect valid_region(cv::Size size, int dx, int dy) {
 Status absdiff_shifted(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy, int band_rows,
                        const Checkpoint& cp, cv::Mat& out) {
   validate(frame, golden, band_rows);
-  cv::Mat dst(frame.size(), CV_8UC1);
+  cv::Mat dst = output_for(out, frame.size(), CV_8UC1, {&frame, &golden});
   const cv::Rect valid = valid_region(frame.size(), dx, dy);
   const int width = frame.cols;
   const Status status = parallel_bands(frame.rows, band_rows, cp, [&](int begin, int end) {

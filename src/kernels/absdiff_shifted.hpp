@@ -20,7 +20,8 @@ cv::Rect valid_region(cv::Size size, int dx, int dy);
 /// @param dx, dy         shift of the frame relative to the golden image, any int.
 /// @param band_rows      rows between cancellation checkpoints, >= 1.
 /// @param cp             polled once per band.
-/// @param out            CV_8UC1 of frame's size.
+/// @param out            CV_8UC1 of frame's size; reused (see output_for) when it already has
+///                       that size and type and overlaps no input.
 /// @return canceled if `cp` fired (out unspecified), else ok.
 /// @throws std::invalid_argument for wrong types, sizes or band_rows. Thread safety: pure.
 Status absdiff_shifted(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy, int band_rows,

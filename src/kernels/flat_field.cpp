@@ -1,6 +1,7 @@
 #include "kernels/flat_field.hpp"
 
 #include "kernels/band.hpp"
+#include "kernels/output.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -21,8 +22,8 @@ void validate(const cv::Mat& raw, const cv::Mat& flat, int band_rows) {
 Status flat_field(const cv::Mat& raw, const cv::Mat& flat, int band_rows, const Checkpoint& cp,
                   cv::Mat& out) {
   validate(raw, flat, band_rows);
-  // A separate destination keeps the kernel correct when out aliases raw and shares its buffer.
-  cv::Mat dst(raw.size(), CV_8UC1);
+  // output_for gives a separate destination when out aliases raw, so in-place calls stay correct.
+  cv::Mat dst = output_for(out, raw.size(), CV_8UC1, {&raw, &flat});
   const int width = raw.cols;
   const Status status = parallel_bands(raw.rows, band_rows, cp, [&](int begin, int end) {
     const int n = width;  // a local: byte stores cannot alias it, so the loop vectorises

@@ -17,6 +17,8 @@ namespace ws::kernels {
 /// @param band_rows  rows between cancellation checkpoints, >= 1.
 /// @param cp         polled once per band.
 /// @param out        CV_8UC1 of raw's size; may be raw itself.
+///                   Reused (see output_for) when it already has that size and type
+///                   and overlaps no input.
 /// @return canceled if `cp` fired (out unspecified), else ok.
 /// @throws std::invalid_argument for wrong types, sizes or band_rows (a programming error).
 /// Thread safety: pure; concurrent calls on distinct outputs are safe.

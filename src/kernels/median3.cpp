@@ -1,6 +1,7 @@
 #include "kernels/median3.hpp"
 
 #include "kernels/band.hpp"
+#include "kernels/output.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -67,7 +68,7 @@ void median_row(const std::uint8_t* a, const std::uint8_t* c, const std::uint8_t
 
 Status median3(const cv::Mat& src, int band_rows, const Checkpoint& cp, cv::Mat& out) {
   validate(src, band_rows);
-  cv::Mat dst(src.size(), CV_8UC1);
+  cv::Mat dst = output_for(out, src.size(), CV_8UC1, {&src});
   const int width = src.cols;
   const int height = src.rows;
   // Bands run concurrently, so each has its own padded row buffers.

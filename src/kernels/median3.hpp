@@ -14,6 +14,8 @@ namespace ws::kernels {
 /// @param band_rows  rows between cancellation checkpoints, >= 1.
 /// @param cp         polled once per band.
 /// @param out        CV_8UC1 of src's size; may be src itself.
+///                   Reused (see output_for) when it already has that size and type
+///                   and overlaps no input.
 /// @return canceled if `cp` fired (out unspecified), else ok.
 /// @throws std::invalid_argument for a wrong type or band_rows.
 /// Thread safety: pure.

@@ -1,6 +1,7 @@
 #include "kernels/threshold.hpp"
 
 #include "kernels/band.hpp"
+#include "kernels/output.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -17,7 +18,7 @@ void validate(const cv::Mat& src, int band_rows) {
 
 Status threshold(const cv::Mat& src, int level, int band_rows, const Checkpoint& cp, cv::Mat& out) {
   validate(src, band_rows);
-  cv::Mat dst(src.size(), CV_8UC1);
+  cv::Mat dst = output_for(out, src.size(), CV_8UC1, {&src});
   const int width = src.cols;
   // Clamp once so the comparison runs on bytes: level < 0 sets everything, >= 255 nothing.
   const int clamped = std::clamp(level, -1, 255);

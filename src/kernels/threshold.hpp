@@ -17,6 +17,8 @@ namespace ws::kernels {
 /// @param band_rows  rows between cancellation checkpoints, >= 1.
 /// @param cp         polled once per band.
 /// @param out        CV_8UC1 of src's size; may be src itself.
+///                   Reused (see output_for) when it already has that size and type
+///                   and overlaps no input.
 /// @return canceled if `cp` fired (out unspecified), else ok.
 /// @throws std::invalid_argument for a wrong type or band_rows. Thread safety: pure.
 Status threshold(const cv::Mat& src, int level, int band_rows, const Checkpoint& cp, cv::Mat& out);
