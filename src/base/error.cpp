@@ -8,10 +8,16 @@ namespace {
 std::string format_config_error(const std::string& file, int line, const std::string& key,
                                 const std::string& message) {
   std::string out = file;
-  if (line > 0) out += ":" + std::to_string(line);
-  out += ": ";
-  if (!key.empty()) out += key + ": ";
-  out += message;
+  if (line > 0) {
+    out.push_back(':');
+    out.append(std::to_string(line));
+  }
+  out.append(": ");
+  if (!key.empty()) {
+    out.append(key);
+    out.append(": ");
+  }
+  out.append(message);
   return out;
 }
 }  // namespace

@@ -1,5 +1,6 @@
 #include "waferscan/cancel.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -18,11 +19,24 @@ struct StopState {
   std::string origin;
   std::uint64_t next_id = 1;
   std::map<std::uint64_t, std::function<void(StopStrength)>> callbacks;
-  // The callback currently being invoked (and by which thread), so that unregistering waits for
-  // it to finish, unless the callback unregisters itself.
-  std::uint64_t running_id = 0;
-  std::thread::id running_thread;
+  // Callbacks being invoked right now, with the invoking thread: one thread invokes callbacks at a
+  // time (nested requests from inside a callback run on that same thread), and unregistering waits
+  // for an invocation on another thread to finish.
+  std::vector<std::pair<std::uint64_t, std::thread::id>> running;
   std::condition_variable_any done;
+
+  bool others_running(std::thread::id self) const {
+    for (const auto& [id, thread] : running) {
+      if (thread != self) return true;
+    }
+    return false;
+  }
+  bool running_elsewhere(std::uint64_t cb, std::thread::id self) const {
+    for (const auto& [id, thread] : running) {
+      if (id == cb && thread != self) return true;
+    }
+    return false;
+  }
 };
 }  // namespace detail
 
@@ -59,19 +73,19 @@ bool StopSource::request(StopReason reason, StopStrength strength, std::string o
     to_call.assign(state_->callbacks.begin(), state_->callbacks.end());
   }
   // Callbacks run outside the lock so they may call back into this source (e.g. escalate).
+  const auto self = std::this_thread::get_id();
   for (auto& [id, fn] : to_call) {
     {
       std::unique_lock lock(state_->mutex);
-      // Wait for another thread's invocation to end: one callback runs at a time.
-      state_->done.wait(lock, [&] { return state_->running_id == 0; });
+      state_->done.wait(lock, [&] { return !state_->others_running(self); });
       if (state_->callbacks.find(id) == state_->callbacks.end()) continue;  // unregistered
-      state_->running_id = id;
-      state_->running_thread = std::this_thread::get_id();
+      state_->running.emplace_back(id, self);
     }
     fn(strength);
     {
       std::lock_guard lock(state_->mutex);
-      state_->running_id = 0;
+      auto& r = state_->running;
+      r.erase(std::find(r.begin(), r.end(), std::make_pair(id, self)));
     }
     state_->done.notify_all();
   }
@@ -119,9 +133,8 @@ void StopCallback::reset() {
     state_->callbacks.erase(id_);
     // If another thread is inside this callback, wait until it returns; a callback that
     // unregisters itself must not wait for itself.
-    state_->done.wait(lock, [&] {
-      return state_->running_id != id_ || state_->running_thread == std::this_thread::get_id();
-    });
+    const auto self = std::this_thread::get_id();
+    state_->done.wait(lock, [&] { return !state_->running_elsewhere(id_, self); });
   }
   state_.reset();
   id_ = 0;

@@ -31,7 +31,7 @@ struct InspectionGraph::Impl {
   flow::function_node<WorkPtr, int> publish;
 
   static std::size_t concurrency(const NodeSpec& n) {
-    return n.concurrency == 0 ? flow::unlimited : n.concurrency;
+    return n.concurrency == 0 ? static_cast<std::size_t>(flow::unlimited) : n.concurrency;
   }
 
   // Runs a node body with the probe and failure reporting around it.
