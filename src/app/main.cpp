@@ -29,6 +29,7 @@ struct RunArgs {
   std::string db = "waferscan.db";
   std::string events;
   std::size_t in_flight = 0;
+  double time_scale = -1;  ///< < 0: keep the recipe's
   bool quiet = false;
 };
 
@@ -66,6 +67,7 @@ int cmd_run(const RunArgs& a) {
   Recipe recipe = load_recipe(a.recipe);
   GraphSpec graph = load_graph_spec(a.graph);
   if (a.in_flight > 0) graph.in_flight = a.in_flight;
+  if (a.time_scale >= 0) recipe.time_scale = a.time_scale;
   if (recipe.model.empty()) {
     throw ConfigError(recipe.path.string(), 0, "model", "the recipe names no classifier model");
   }
@@ -173,6 +175,9 @@ int main(int argc, char** argv) {
   run->add_option("--events", run_args.events, "Write JSON-lines events to FILE, or '-' for stdout");
   run->add_option("--in-flight", run_args.in_flight, "Override the graph's in-flight cap")
       ->check(CLI::Range(1, 1024));
+  run->add_option("--time-scale", run_args.time_scale,
+                  "Override the recipe's hardware time scale (0 = instant)")
+      ->check(CLI::Range(0.0, 100.0));
   run->add_flag("--quiet", run_args.quiet, "No progress output");
 
   bool runs_json = false;

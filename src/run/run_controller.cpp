@@ -107,6 +107,11 @@ std::optional<RunId> RunController::active_run() const {
   return active_id_;
 }
 
+StopToken RunController::active_token() const {
+  std::lock_guard lock(active_mutex_);
+  return active_stop_ ? active_stop_->token() : StopToken{};
+}
+
 bool RunController::request_stop(std::optional<RunId> id, StopReason reason, StopStrength strength,
                                  std::string origin) {
   std::shared_ptr<StopSource> source;

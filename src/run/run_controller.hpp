@@ -82,6 +82,8 @@ class RunController {
                     std::string origin = {});
 
   [[nodiscard]] std::optional<RunId> active_run() const;
+  /// The active run's stop token (a never-stopping token when no run is active).
+  [[nodiscard]] StopToken active_token() const;
   [[nodiscard]] HardwareAgent& agent() noexcept { return *agent_; }
   [[nodiscard]] Store& store() noexcept { return *store_; }
 
