@@ -34,6 +34,7 @@ void Journal::emit_locked(const std::string& type, nlohmann::json fields) {
   const std::string text = line.dump();
   for (auto* sink : sinks_) {
     *sink << text << '\n';
+    sink->flush();  // live consumers (a UI, a test) read events as they happen
   }
   store_.append_event(run_, type, text);
 }

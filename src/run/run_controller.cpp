@@ -218,6 +218,14 @@ RunReport RunController::run(const RunRequest& request) {
   std::string failure;  // first exception out of a node body
   std::mutex failure_mutex;
 
+  // Every request (and escalation) is journaled while the run is active, safe-stop included.
+  StopCallback journal_stops = stop->on_stop([&journal, &stop](StopStrength s) {
+    if (auto info = stop->info()) {
+      journal.event("stop_requested", {{"reason", to_string(info->reason)},
+                                       {"strength", to_string(s)},
+                                       {"origin", info->origin}});
+    }
+  });
   {
     std::lock_guard lock(active_mutex_);
     active_id_ = id;
@@ -252,11 +260,6 @@ RunReport RunController::run(const RunRequest& request) {
     const Machine& m = agent_->machine();
     StopCallback on_stop = stop->on_stop([&, camera = m.camera, stage = m.stage](StopStrength s) {
       drain.poke();
-      if (auto info = stop->info()) {
-        journal.event("stop_requested", {{"reason", to_string(info->reason)},
-                                         {"strength", to_string(s)},
-                                         {"origin", info->origin}});
-      }
       // No new site starts: queued acquisitions leave the graph as not_started.
       agent_->drop_pending();
       if (s == StopStrength::abort) {
@@ -309,6 +312,7 @@ RunReport RunController::run(const RunRequest& request) {
     active_id_.reset();
     active_stop_.reset();
   }
+  journal_stops.reset();
   store_->finish_run(id, report.state, report.stop_reason,
                      reason == StopReason::none ? std::nullopt : report.graph_quiet_ms,
                      reason == StopReason::none ? std::nullopt : report.hardware_safe_ms, failure);

@@ -1,0 +1,203 @@
+// Pins down the command line as a user runs it: the demo completes, SIGINT/SIGTERM stop a run
+// safely with the documented exit codes and stored outcome, a run right after completes, bad
+// recipes are refused with file and line before anything moves, and show/export print the
+// documented JSON.
+#include "common/process.hpp"
+#include "common/run_fixture.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace ws::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+class Cli : public ::testing::Test {
+ protected:
+  std::string src(const std::string& rel) { return source_path(rel).string(); }
+  std::string db() { return (dir_.path() / "runs.db").string(); }
+
+  json show(const std::string& id) {
+    const auto r = run_cli({"show", id, "--db", db(), "--json"}, dir_.path());
+    EXPECT_EQ(r.code, 0) << r.err;
+    return json::parse(r.out);
+  }
+
+  std::vector<json> events(const std::string& text) {
+    std::vector<json> out;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.empty() && line.front() == '{') out.push_back(json::parse(line));
+    }
+    return out;
+  }
+
+  static bool has_event(const std::vector<json>& evs, const std::string& type,
+                        const std::string& key, const std::string& value) {
+    for (const auto& e : evs) {
+      if (e.value("type", "") == type && e.contains(key) && e[key] == value) return true;
+    }
+    return false;
+  }
+
+  std::vector<std::string> run_args(double time_scale) {
+    return {"run",          src("data/recipes/demo.yaml"),
+            "--graph",      src("graphs/inspect.yaml"),
+            "--db",         db(),
+            "--events",     "-",
+            "--time-scale", std::to_string(time_scale)};
+  }
+
+  void expect_stopped_safely(const std::vector<json>& evs, const json& run) {
+    EXPECT_TRUE(has_event(evs, "hardware", "state", "off"));     // light off
+    EXPECT_TRUE(has_event(evs, "hardware", "state", "parked"));  // stage parked
+    EXPECT_TRUE(has_event(evs, "hardware", "state", "released"));
+    for (const char* step : {"abort_capture", "stop_stage", "park_stage", "light_off",
+                             "flush_publisher", "persist_sites", "release_hardware"}) {
+      EXPECT_TRUE(has_event(evs, "safe_stop_step", "step", step)) << step;
+    }
+    const auto& s = run["sites"];
+    EXPECT_EQ(s["done"].get<int>() + s["incomplete"].get<int>() + s["error"].get<int>() +
+                  s["not_started"].get<int>(),
+              s["total"].get<int>());
+    EXPECT_GT(s["not_started"].get<int>(), 0) << "no new site starts after a stop";
+    EXPECT_FALSE(run["stop_latency_ms"].is_null());
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(Cli, DemoCompletesWithExitZero) {
+  const auto r = run_cli(run_args(0.02), dir_.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("Completed"), std::string::npos) << r.err;
+  const auto evs = events(r.out);
+  EXPECT_TRUE(has_event(evs, "state", "state", "Running"));
+  EXPECT_TRUE(has_event(evs, "state", "state", "Completed"));
+  const json run = show("1");
+  EXPECT_EQ(run["state"], "Completed");
+  EXPECT_TRUE(run["stop_reason"].is_null());
+  EXPECT_TRUE(run["stop_latency_ms"].is_null());
+  EXPECT_EQ(run["sites"]["done"], run["sites"]["total"]);
+  EXPECT_GT(run["defects"].get<int>(), 0);
+}
+
+struct SignalCase {
+  int sig;
+  int signals;  // 1: stop, 2: abort
+  int exit_code;
+  const char* reason;
+};
+
+class CliSignal : public Cli, public ::testing::WithParamInterface<SignalCase> {};
+
+TEST_P(CliSignal, StopsSafelyAndTheNextRunCompletes) {
+  const SignalCase c = GetParam();
+  Process p(run_args(0.5), dir_.path());
+  // Handshake: wait until sites are being published, then signal mid-run.
+  ASSERT_TRUE(p.wait_for_line("\"type\":\"site\"", 60s)) << p.err();
+  for (int i = 0; i < c.signals; ++i) {
+    p.signal(c.sig);
+    if (i + 1 < c.signals) ASSERT_TRUE(p.wait_for_line("stop_requested", 30s));
+  }
+  const int code = p.wait(60s);
+  ASSERT_EQ(code, c.exit_code) << p.err();
+  const auto evs = events(p.out());
+  EXPECT_TRUE(has_event(evs, "stop_requested", "reason", c.reason));
+  EXPECT_TRUE(has_event(evs, "stop_requested", "strength", c.signals == 2 ? "abort" : "stop"));
+  EXPECT_TRUE(has_event(evs, "state", "state", "Canceled"));
+  const json run = show("1");
+  EXPECT_EQ(run["state"], "Canceled");
+  EXPECT_EQ(run["stop_reason"], c.reason);
+  expect_stopped_safely(evs, run);
+
+  // Running again right after works.
+  const auto again = run_cli(run_args(0.0), dir_.path());
+  ASSERT_EQ(again.code, 0) << again.err;
+  const json second = show("2");
+  EXPECT_EQ(second["state"], "Completed");
+  EXPECT_EQ(second["sites"]["done"], second["sites"]["total"]);
+}
+
+INSTANTIATE_TEST_SUITE_P(Signals, CliSignal,
+                         ::testing::Values(SignalCase{SIGINT, 1, 130, "operator"},
+                                           SignalCase{SIGINT, 2, 130, "operator"},
+                                           SignalCase{SIGTERM, 1, 143, "shutdown"}),
+                         [](const auto& info) {
+                           return std::string(info.param.sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                                  "x" + std::to_string(info.param.signals);
+                         });
+
+TEST_F(Cli, MalformedRecipeIsAUsageErrorNamingFileAndLine) {
+  const auto bad = dir_.path() / "bad.yaml";
+  std::ofstream(bad) << "recipe: bad\nseed: 1\ncamera:\n  width: [1, 2\n";
+  const auto r = run_cli({"run", bad.string(), "--db", db()}, dir_.path());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("bad.yaml:"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(db())) << "nothing may be stored for a refused recipe";
+}
+
+TEST_F(Cli, OutOfRangeStagePositionIsRefusedBeforeAnythingMoves) {
+  const auto bad = dir_.path() / "far.yaml";
+  std::ifstream in(src("data/recipes/quick.yaml"));
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string recipe = text.str();
+  const auto pos = recipe.find("sites:");
+  ASSERT_NE(pos, std::string::npos);
+  recipe = recipe.substr(0, pos) + "sites:\n  - die: [0, 0]\n    position_um: [900000, 0]\n";
+  std::ofstream(bad) << recipe;
+  const auto r = run_cli({"run", bad.string(), "--db", db()}, dir_.path());
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("far.yaml:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("position_um"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(db())) << "refused before the store or hardware exist";
+}
+
+TEST_F(Cli, UsageErrorsExitTwo) {
+  EXPECT_EQ(run_cli({"bogus"}, dir_.path()).code, 2);
+  EXPECT_EQ(run_cli({"run"}, dir_.path()).code, 2);
+  EXPECT_EQ(run_cli({"run", src("data/recipes/quick.yaml"), "--in-flight", "0"}, dir_.path()).code,
+            2);
+  const auto missing = run_cli({"run", "no-such-recipe.yaml", "--db", db()}, dir_.path());
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.err.find("no-such-recipe.yaml"), std::string::npos) << missing.err;
+}
+
+TEST_F(Cli, ExportJsonHasTheDocumentedShape) {
+  ASSERT_EQ(run_cli(run_args(0.0), dir_.path()).code, 0);
+  const auto r = run_cli({"export", "1", "--format", "json", "--db", db()}, dir_.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json j = json::parse(r.out);
+  EXPECT_EQ(j["run"]["id"], 1);
+  ASSERT_FALSE(j["sites"].empty());
+  int defects = 0;
+  for (const auto& site : j["sites"]) {
+    for (const char* k : {"index", "name", "die", "position_um", "status", "defects"}) {
+      EXPECT_TRUE(site.contains(k)) << k;
+    }
+    for (const auto& d : site["defects"]) {
+      ++defects;
+      for (const char* k :
+           {"id", "bbox", "class", "confidence", "area_px", "polarity", "contrast"}) {
+        EXPECT_TRUE(d.contains(k)) << k;
+      }
+      EXPECT_EQ(d["bbox"].size(), 4u);
+      EXPECT_LT(d["bbox"][0].get<int>(), d["bbox"][2].get<int>());
+    }
+  }
+  EXPECT_EQ(defects, j["run"]["defects"].get<int>());
+  const auto runs = run_cli({"runs", "--db", db(), "--json"}, dir_.path());
+  ASSERT_EQ(runs.code, 0);
+  EXPECT_EQ(json::parse(runs.out).size(), 1u);
+  EXPECT_EQ(run_cli({"show", "99", "--db", db()}, dir_.path()).code, 2);
+}
+
+}  // namespace
+}  // namespace ws::testing
