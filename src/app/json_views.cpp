@@ -27,10 +27,10 @@ nlohmann::json run_json(const RunRecord& run) {
         {"error", run.sites.error},
         {"not_started", run.sites.not_started}}},
       {"defects", run.defects},
-      {"stop_latency_ms", stopped ? nlohmann::json{{"graph_quiet", optional_number(run.graph_quiet_ms)},
-                                                   {"hardware_safe",
-                                                    optional_number(run.hardware_safe_ms)}}
-                                  : nlohmann::json(nullptr)},
+      {"stop_latency_ms",
+       stopped ? nlohmann::json{{"graph_quiet", optional_number(run.graph_quiet_ms)},
+                                {"hardware_safe", optional_number(run.hardware_safe_ms)}}
+               : nlohmann::json(nullptr)},
       {"message", run.message},
   };
 }
@@ -39,14 +39,14 @@ nlohmann::json site_json(const SiteResult& site) {
   nlohmann::json defects = nlohmann::json::array();
   for (const auto& d : site.defects) {
     const auto& f = d.features;
-    defects.push_back({{"id", d.id},
-                       {"bbox", {f.bbox.x, f.bbox.y, f.bbox.x + f.bbox.width,
-                                 f.bbox.y + f.bbox.height}},
-                       {"class", d.class_name},
-                       {"confidence", d.confidence},
-                       {"area_px", f.area_px},
-                       {"polarity", to_string(f.polarity)},
-                       {"contrast", f.contrast}});
+    defects.push_back(
+        {{"id", d.id},
+         {"bbox", {f.bbox.x, f.bbox.y, f.bbox.x + f.bbox.width, f.bbox.y + f.bbox.height}},
+         {"class", d.class_name},
+         {"confidence", d.confidence},
+         {"area_px", f.area_px},
+         {"polarity", to_string(f.polarity)},
+         {"contrast", f.contrast}});
   }
   nlohmann::json j = {{"index", site.site.index},
                       {"name", site.site.name},

@@ -1,7 +1,7 @@
 #include "app/signals.hpp"
 
-#include <csignal>
 #include <pthread.h>
+#include <csignal>
 
 namespace ws::app {
 

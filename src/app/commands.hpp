@@ -1,0 +1,27 @@
+// The subcommands of `waferscan`. Each file cmd_*.cpp registers one or a few subcommands.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace ws::app {
+
+/// A registered subcommand and what runs when it was chosen (returns the exit code). The action
+/// may throw ConfigError (exit 2) or any other exception (exit 1); main() maps them.
+struct Command {
+  CLI::App* sub = nullptr;
+  std::function<int()> action;
+};
+
+Command add_run_command(CLI::App& app);     // cmd_run.cpp
+Command add_runs_command(CLI::App& app);    // cmd_query.cpp
+Command add_show_command(CLI::App& app);    // cmd_query.cpp
+Command add_export_command(CLI::App& app);  // cmd_query.cpp
+
+/// Adds `--db FILE` (default waferscan.db) bound to `db`.
+void add_db_option(CLI::App* sub, std::string& db);
+
+}  // namespace ws::app
