@@ -15,14 +15,26 @@ std::string_view to_string(Polarity p) noexcept;
 
 /// Shape and intensity features of one blob of the difference image, in frame pixels.
 struct BlobFeatures {
-  cv::Rect bbox;           ///< x, y, width, height (inclusive-exclusive)
-  int area_px = 0;         ///< pixels above threshold
-  cv::Point2d centroid;    ///< frame pixels
-  double elongation = 1;   ///< sqrt(major/minor eigenvalue of the second-moment matrix), >= 1
-  double fill = 1;         ///< area / bbox area
+  cv::Rect bbox;          ///< x, y, width, height (inclusive-exclusive)
+  int area_px = 0;        ///< pixels above threshold
+  cv::Point2d centroid;   ///< frame pixels
+  double elongation = 1;  ///< sqrt(major/minor eigenvalue of the second-moment matrix), >= 1
+  double fill = 1;        ///< area / bbox area
   Polarity polarity = Polarity::bright;
-  double contrast = 0;     ///< mean |frame - reference| over the blob, grey levels
-  double max_contrast = 0; ///< max |frame - reference| over the blob
+  double contrast = 0;      ///< mean |frame - reference| over the blob, grey levels
+  double max_contrast = 0;  ///< max |frame - reference| over the blob
+
+  // Context of the blob in the pattern (kernels/blob_context.hpp), from the frame and the aligned
+  // reference binarised at mid-grey inside a window around the blob. They say whether a change
+  // splits or joins pattern features, opens or fills a hole, or stands alone. All 0 when the
+  // window has no pattern contrast.
+  int components_delta = 0;   ///< foreground components in the frame minus in the reference
+  int holes_delta = 0;        ///< enclosed background components, frame minus reference
+  double added_fraction = 0;  ///< changed pixels that became foreground / all changed pixels
+  double ring_fg_ref = 0;     ///< fraction of the 1-px ring around the change that is foreground
+                              ///< (in both images: outside the change they agree)
+  double core_fraction = 0;   ///< changed pixels surviving a 3x3 erosion / changed pixels (0 for
+                              ///< 1-2 px lines: edge misregistration, not a defect)
 };
 
 /// A classified defect.

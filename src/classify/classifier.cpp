@@ -10,6 +10,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -35,6 +36,9 @@ constexpr double kShrinkage = 0.05;
 /// where S is the pooled within-class covariance. Posterior = softmax(score).
 struct Classifier::Model {
   std::vector<std::string> classes;
+  std::vector<std::string> features;        // names, a subset of feature_names()
+  std::vector<Eigen::Index> feature_index;  // their positions in feature_vector()
+  std::optional<DetectionProfile> detection;
   Eigen::VectorXd mean;        // feature means (raw feature units)
   Eigen::VectorXd scale;       // feature standard deviations (raw units), > 0
   Eigen::MatrixXd class_mean;  // one row per class, standardised units
@@ -58,6 +62,86 @@ struct Classifier::Model {
 };
 
 namespace {
+// Positions of `names` in feature_names(); nullopt if one is unknown or repeated.
+std::optional<std::vector<Eigen::Index>> feature_positions(const std::vector<std::string>& names) {
+  const auto& all = feature_names();
+  std::vector<Eigen::Index> out;
+  std::set<std::string> seen;
+  for (const auto& n : names) {
+    const auto it = std::find(all.begin(), all.end(), n);
+    if (it == all.end() || !seen.insert(n).second) return std::nullopt;
+    out.push_back(static_cast<Eigen::Index>(it - all.begin()));
+  }
+  return out;
+}
+
+Eigen::VectorXd selected(const std::vector<Eigen::Index>& index, const BlobFeatures& f) {
+  const Eigen::VectorXd all = feature_vector(f);
+  Eigen::VectorXd v(static_cast<Eigen::Index>(index.size()));
+  for (std::size_t i = 0; i < index.size(); ++i) v(static_cast<Eigen::Index>(i)) = all(index[i]);
+  return v;
+}
+
+Json profile_json(const DetectionProfile& p) {
+  return Json{{"threshold_sigma", p.spec.threshold_sigma},
+              {"min_threshold", p.spec.min_threshold},
+              {"min_area_px", p.spec.min_area_px},
+              {"max_shift_px", p.spec.max_shift_px},
+              {"band_rows", p.spec.band_rows},
+              {"preprocess", p.preprocess},
+              {"min_core_fraction", p.min_core_fraction},
+              {"merge_px", p.merge_px},
+              {"context_margin_px", p.context_margin_px},
+              {"context_min_contrast", p.context_min_contrast},
+              {"box_margin_px", p.box_margin_px}};
+}
+
+DetectionProfile read_profile(const Json& j, const std::string& file) {
+  if (!j.is_object()) bad_model(file, "detection", "expected an object");
+  DetectionProfile p;
+  for (const auto& [key, value] : j.items()) {
+    const std::string where = "detection." + key;
+    const auto number = [&](double lo, double hi) {
+      if (!value.is_number() || value.get<double>() < lo || value.get<double>() > hi) {
+        bad_model(file, where,
+                  "expected a number in " + std::to_string(lo) + ".." + std::to_string(hi));
+      }
+      return value.get<double>();
+    };
+    const auto integer = [&](int lo, int hi) {
+      if (!value.is_number_integer()) bad_model(file, where, "expected an integer");
+      return static_cast<int>(number(lo, hi));
+    };
+    if (key == "threshold_sigma") {
+      p.spec.threshold_sigma = number(0, 1000);
+    } else if (key == "min_threshold") {
+      p.spec.min_threshold = integer(0, 255);
+    } else if (key == "min_area_px") {
+      p.spec.min_area_px = integer(0, 1 << 20);
+    } else if (key == "max_shift_px") {
+      p.spec.max_shift_px = integer(0, 1024);
+    } else if (key == "band_rows") {
+      p.spec.band_rows = integer(1, 1 << 16);
+    } else if (key == "preprocess") {
+      if (!value.is_boolean()) bad_model(file, where, "expected true or false");
+      p.preprocess = value.get<bool>();
+    } else if (key == "min_core_fraction") {
+      p.min_core_fraction = number(0, 1);
+    } else if (key == "merge_px") {
+      p.merge_px = integer(-1, 1024);
+    } else if (key == "context_margin_px") {
+      p.context_margin_px = integer(1, 1024);
+    } else if (key == "context_min_contrast") {
+      p.context_min_contrast = integer(0, 255);
+    } else if (key == "box_margin_px") {
+      p.box_margin_px = integer(0, 1024);
+    } else {
+      bad_model(file, where, "unknown key");
+    }
+  }
+  return p;
+}
+
 std::vector<double> to_vector(const Eigen::VectorXd& v) {
   return {v.data(), v.data() + v.size()};
 }
@@ -124,14 +208,23 @@ Classifier Classifier::load(const std::filesystem::path& path) {
   if (!j.contains("method") || j.at("method") != kMethod) {
     bad_model(file, "method", std::string("expected \"") + kMethod + "\"");
   }
-  const auto& names = feature_names();
-  if (!j.contains("features") || j.at("features") != Json(names)) {
-    bad_model(file, "features", "expected the feature list of this build");
+  const Json* features = j.contains("features") ? &j.at("features") : nullptr;
+  std::optional<std::vector<Eigen::Index>> positions;
+  if (features != nullptr && features->is_array() && !features->empty() &&
+      std::all_of(features->begin(), features->end(),
+                  [](const Json& f) { return f.is_string(); })) {
+    positions = feature_positions(features->get<std::vector<std::string>>());
+  }
+  if (!positions) {
+    bad_model(file, "features", "expected distinct names from the feature list of this build");
   }
   if (!j.contains("classes") || !j.at("classes").is_array() || j.at("classes").empty()) {
     bad_model(file, "classes", "expected a non-empty array of class names");
   }
   auto model = std::make_shared<Model>();
+  model->features = features->get<std::vector<std::string>>();
+  model->feature_index = std::move(*positions);
+  if (j.contains("detection")) model->detection = read_profile(j.at("detection"), file);
   std::set<std::string> seen;
   for (const Json& c : j.at("classes")) {
     if (!c.is_string() || c.get<std::string>().empty() ||
@@ -140,7 +233,7 @@ Classifier Classifier::load(const std::filesystem::path& path) {
     }
     model->classes.push_back(c.get<std::string>());
   }
-  const auto nf = static_cast<Eigen::Index>(names.size());
+  const auto nf = static_cast<Eigen::Index>(model->features.size());
   const auto nc = static_cast<Eigen::Index>(model->classes.size());
   model->mean = read_vector(j, "mean", nf, file);
   model->scale = read_vector(j, "scale", nf, file);
@@ -159,25 +252,30 @@ Classifier Classifier::load(const std::filesystem::path& path) {
 }
 
 Classifier Classifier::train(const std::vector<BlobFeatures>& examples,
-                             const std::vector<std::string>& labels) {
+                             const std::vector<std::string>& labels, const TrainOptions& options) {
   if (examples.empty() || examples.size() != labels.size()) {
     throw std::invalid_argument("Classifier::train: need as many labels as examples, at least 1");
   }
   // Classes sorted by name: the model does not depend on the order examples arrive in.
   const std::set<std::string> class_set(labels.begin(), labels.end());
   auto model = std::make_shared<Model>();
+  model->features = options.features.empty() ? feature_names() : options.features;
+  auto positions = feature_positions(model->features);
+  if (!positions) throw std::invalid_argument("Classifier::train: unknown or repeated feature");
+  model->feature_index = std::move(*positions);
+  model->detection = options.detection;
   model->classes.assign(class_set.begin(), class_set.end());
   std::map<std::string, Eigen::Index> index;
   for (std::size_t k = 0; k < model->classes.size(); ++k) {
     index[model->classes[k]] = static_cast<Eigen::Index>(k);
   }
   const auto n = static_cast<Eigen::Index>(examples.size());
-  const auto nf = static_cast<Eigen::Index>(feature_names().size());
+  const auto nf = static_cast<Eigen::Index>(model->features.size());
   const auto nc = static_cast<Eigen::Index>(model->classes.size());
 
   Eigen::MatrixXd x(n, nf);
   for (Eigen::Index i = 0; i < n; ++i) {
-    x.row(i) = feature_vector(examples[static_cast<std::size_t>(i)]).transpose();
+    x.row(i) = selected(model->feature_index, examples[static_cast<std::size_t>(i)]).transpose();
   }
   model->mean = x.colwise().mean().transpose();
   const Eigen::MatrixXd centred = x.rowwise() - model->mean.transpose();
@@ -218,7 +316,8 @@ void Classifier::save(const std::filesystem::path& path) const {
   Json j;
   j["format_version"] = kFormatVersion;
   j["method"] = kMethod;
-  j["features"] = feature_names();
+  j["features"] = m.features;
+  if (m.detection) j["detection"] = profile_json(*m.detection);
   j["classes"] = m.classes;
   j["mean"] = to_vector(m.mean);
   j["scale"] = to_vector(m.scale);
@@ -234,7 +333,8 @@ void Classifier::classify(std::vector<Defect>& defects) const {
   if (!model_) throw std::logic_error("Classifier::classify: no model");
   const Model& m = *model_;
   for (Defect& d : defects) {
-    const Eigen::VectorXd z = (feature_vector(d.features) - m.mean).array() / m.scale.array();
+    const Eigen::VectorXd z =
+        (selected(m.feature_index, d.features) - m.mean).array() / m.scale.array();
     const Eigen::VectorXd score = m.weight * z + m.bias;
     Eigen::Index best = 0;
     const double top = score.maxCoeff(&best);
@@ -247,6 +347,16 @@ void Classifier::classify(std::vector<Defect>& defects) const {
 const std::vector<std::string>& Classifier::class_names() const {
   static const std::vector<std::string> kNone;
   return model_ ? model_->classes : kNone;
+}
+
+const std::vector<std::string>& Classifier::features() const {
+  static const std::vector<std::string> kNone;
+  return model_ ? model_->features : kNone;
+}
+
+const std::optional<DetectionProfile>& Classifier::detection() const {
+  static const std::optional<DetectionProfile> kNone;
+  return model_ ? model_->detection : kNone;
 }
 
 }  // namespace ws::classify

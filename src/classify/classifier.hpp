@@ -2,27 +2,55 @@
 #pragma once
 
 #include "waferscan/defect.hpp"
+#include "waferscan/recipe.hpp"
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace ws::classify {
+
+/// How frames were turned into defects for a model: detect() settings plus the steps after it
+/// (kernels/blob_context.hpp). Stored in the model file ("detection") when the images need their
+/// own settings (binarised DeepPCB pairs), so training, cross-validation and reprocessing detect
+/// the same way. A model without it (sim.json) uses the recipe's detection settings.
+struct DetectionProfile {
+  DetectionSpec spec;
+  bool preprocess = true;         ///< run kernels::preprocess (3x3 median) on the frame first
+  double min_core_fraction = 0;   ///< drop blobs whose core_fraction is below (edge lines)
+  int merge_px = -1;              ///< merge_blobs distance; < 0: no merging
+  int context_margin_px = 6;      ///< blob_context window margin
+  int context_min_contrast = 32;  ///< blob_context: minimum pattern contrast in the window
+  int box_margin_px = 0;          ///< grow_boxes: reported box = blob box grown by this
+};
+
+/// What train() builds besides the class statistics.
+struct TrainOptions {
+  std::vector<std::string> features;          ///< names from feature_names(); empty = all
+  std::optional<DetectionProfile> detection;  ///< stored in the model when present
+};
 
 /// A trained model. Thread safety: classify() is const and safe to call concurrently.
 class Classifier {
  public:
   /// Loads a model file (JSON). Throws ConfigError naming the file and key on a bad model.
   static Classifier load(const std::filesystem::path& path);
-  /// Trains from labelled examples (deterministic).
+  /// Trains from labelled examples (deterministic: the same examples in the same order give a
+  /// bit-identical model). Throws std::invalid_argument for mismatched sizes, no examples or
+  /// unknown features.
   static Classifier train(const std::vector<BlobFeatures>& examples,
-                          const std::vector<std::string>& labels);
+                          const std::vector<std::string>& labels, const TrainOptions& options = {});
   void save(const std::filesystem::path& path) const;
 
   /// Fills class_name and confidence of each defect from its features.
   void classify(std::vector<Defect>& defects) const;
   [[nodiscard]] const std::vector<std::string>& class_names() const;
+  /// The model's feature names (a subset of feature_names(), in the model's order).
+  [[nodiscard]] const std::vector<std::string>& features() const;
+  /// The detection profile the model was trained with, if it carries one.
+  [[nodiscard]] const std::optional<DetectionProfile>& detection() const;
 
  private:
   struct Model;

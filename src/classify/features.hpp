@@ -15,7 +15,9 @@ namespace ws::classify {
 const std::vector<std::string>& feature_names();
 
 /// log(area), log(elongation), fill, log(1 + contrast), log(1 + max_contrast),
-/// polarity (+1 bright, -1 dark), log(bbox aspect: long side / short side).
+/// polarity (+1 bright, -1 dark), log(bbox aspect: long side / short side), then the context:
+/// components_delta and holes_delta (clamped to -3..3), added_fraction, ring_fg_ref,
+/// core_fraction. A model uses a subset, by name (older models use the first seven).
 Eigen::VectorXd feature_vector(const BlobFeatures& f);
 
 }  // namespace ws::classify

@@ -1,0 +1,129 @@
+#include "classify/evaluation.hpp"
+
+#include "classify/inspect.hpp"
+#include "waferscan/error.hpp"
+
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+#include <opencv2/imgcodecs.hpp>
+
+#include <algorithm>
+#include <chrono>
+
+namespace ws::classify {
+
+namespace {
+cv::Mat read_grey(const std::filesystem::path& p) {
+  cv::Mat m = cv::imread(p.string(), cv::IMREAD_GRAYSCALE);
+  if (m.empty()) throw ConfigError(p.string(), 0, "", "cannot decode image");
+  return m;
+}
+}  // namespace
+
+std::vector<LabelledFrame> load_labelled_frames(const Manifest& m) {
+  std::vector<LabelledFrame> out;
+  cv::Mat golden;
+  for (const FrameEntry& f : m.frames) {
+    if (!f.truth) continue;
+    LabelledFrame lf;
+    lf.name = f.name;
+    lf.site_index = f.site_index;
+    lf.frame = read_grey(f.image);
+    if (!f.reference.empty()) {
+      lf.reference = read_grey(f.reference);
+    } else {
+      if (golden.empty()) golden = read_grey(m.golden);
+      lf.reference = golden;
+    }
+    if (lf.frame.size() != lf.reference.size()) {
+      throw ConfigError(f.image.string(), f.line, "image", "size differs from its reference");
+    }
+    lf.truth = *f.truth;
+    out.push_back(std::move(lf));
+  }
+  return out;
+}
+
+std::vector<std::vector<BlobFeatures>> detect_frames(const std::vector<LabelledFrame>& frames,
+                                                     const DetectionProfile& profile) {
+  std::vector<std::vector<BlobFeatures>> out(frames.size());
+  tbb::parallel_for(std::size_t{0}, frames.size(), [&](std::size_t i) {
+    auto det = detect_with_profile(frames[i].frame, frames[i].reference, profile, Checkpoint{});
+    out[i] = std::move(det.blobs);
+  });
+  return out;
+}
+
+Examples collect_examples(const std::vector<LabelledFrame>& frames,
+                          const std::vector<std::vector<BlobFeatures>>& blobs,
+                          const std::vector<std::size_t>& which, double min_cover) {
+  Examples ex;
+  for (const std::size_t i : which) {
+    const auto labels = label_blobs(blobs[i], frames[i].truth, min_cover);
+    for (std::size_t b = 0; b < labels.size(); ++b) {
+      if (!labels[b]) {
+        ++ex.unlabelled;
+        continue;
+      }
+      ex.features.push_back(blobs[i][b]);
+      ex.labels.push_back(*labels[b]);
+    }
+  }
+  return ex;
+}
+
+void score_frames(const Classifier& model, const std::vector<LabelledFrame>& frames,
+                  const std::vector<std::vector<BlobFeatures>>& blobs,
+                  const std::vector<std::size_t>& which, Scorer& scorer) {
+  for (const std::size_t i : which) {
+    std::vector<Defect> defects;
+    for (const auto& b : blobs[i]) defects.push_back(Defect{0, b, {}, 0});
+    model.classify(defects);
+    scorer.add(defects, frames[i].truth);
+  }
+}
+
+CrossvalResult crossval(const std::vector<LabelledFrame>& frames,
+                        const std::vector<std::vector<BlobFeatures>>& blobs,
+                        const DetectionProfile& profile, int folds, double min_iou) {
+  if (folds < 2 || static_cast<std::size_t>(folds) > frames.size()) {
+    throw std::invalid_argument("crossval: need 2 <= folds <= frames");
+  }
+  CrossvalResult result{Scorer(min_iou), {}};
+  for (int k = 0; k < folds; ++k) {
+    std::vector<std::size_t> train;
+    std::vector<std::size_t> test;
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      (static_cast<int>(i % static_cast<std::size_t>(folds)) == k ? test : train).push_back(i);
+    }
+    const Examples ex = collect_examples(frames, blobs, train);
+    const Classifier model = Classifier::train(ex.features, ex.labels, {{}, profile});
+    Scorer fold(min_iou);
+    score_frames(model, frames, blobs, test, fold);
+    score_frames(model, frames, blobs, test, result.pooled);
+    result.per_fold.push_back(fold.overall());
+  }
+  return result;
+}
+
+double measure_fps(const std::vector<LabelledFrame>& frames, const Classifier& model,
+                   const DetectionProfile& profile, int threads, int repeat) {
+  tbb::task_arena arena(std::max(threads, 1));
+  std::vector<double> rates;
+  for (int r = 0; r < std::max(repeat, 1); ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    arena.execute([&] {
+      tbb::parallel_for(std::size_t{0}, frames.size(), [&](std::size_t i) {
+        const auto d = inspect_pair(frames[i].frame, frames[i].reference, model, profile, {});
+        (void)d;
+      });
+    });
+    const std::chrono::duration<double> s = std::chrono::steady_clock::now() - start;
+    rates.push_back(static_cast<double>(frames.size()) / s.count());
+  }
+  std::sort(rates.begin(), rates.end());
+  return rates[rates.size() / 2];
+}
+
+}  // namespace ws::classify

@@ -1,0 +1,68 @@
+// Training and evaluation over a labelled recorded set: detect every frame once, label the blobs
+// from the truth boxes, train, score; k-fold cross-validation and throughput measurement.
+#pragma once
+
+#include "classify/classifier.hpp"
+#include "classify/scoring.hpp"
+#include "waferscan/manifest.hpp"
+
+#include <opencv2/core.hpp>
+
+#include <string>
+#include <vector>
+
+namespace ws::classify {
+
+/// A labelled frame, decoded.
+struct LabelledFrame {
+  std::string name;
+  int site_index = 0;
+  cv::Mat frame;      ///< CV_8UC1
+  cv::Mat reference;  ///< CV_8UC1, frame's size
+  std::vector<LabelledDefect> truth;
+};
+
+/// Decodes the labelled frames of `m` (frames without truth are skipped), in manifest order. A
+/// frame needs its own reference or the set's golden. Throws ConfigError naming the image file
+/// when it cannot be decoded or its size differs from its reference.
+std::vector<LabelledFrame> load_labelled_frames(const Manifest& m);
+
+/// The refined blobs of every frame (detect_with_profile), frames in parallel on the current
+/// task arena; deterministic (per-frame results, in frame order).
+std::vector<std::vector<BlobFeatures>> detect_frames(const std::vector<LabelledFrame>& frames,
+                                                     const DetectionProfile& profile);
+
+/// Training examples: the blobs that label_blobs() gives a class.
+struct Examples {
+  std::vector<BlobFeatures> features;
+  std::vector<std::string> labels;
+  int unlabelled = 0;  ///< blobs on no true box (left out)
+};
+
+/// Collects the examples of frames `which` (indices into frames/blobs), in that order.
+Examples collect_examples(const std::vector<LabelledFrame>& frames,
+                          const std::vector<std::vector<BlobFeatures>>& blobs,
+                          const std::vector<std::size_t>& which, double min_cover = 0.3);
+
+/// Classifies the blobs of frames `which` with `model` and adds them to `scorer`.
+void score_frames(const Classifier& model, const std::vector<LabelledFrame>& frames,
+                  const std::vector<std::vector<BlobFeatures>>& blobs,
+                  const std::vector<std::size_t>& which, Scorer& scorer);
+
+/// k-fold cross-validation: frame i (in manifest order) is in fold i % folds; each fold is scored
+/// by a model trained on the others. Returns the pooled scores of all folds.
+struct CrossvalResult {
+  Scorer pooled;
+  std::vector<ClassScore> per_fold;  ///< overall score of each fold
+};
+CrossvalResult crossval(const std::vector<LabelledFrame>& frames,
+                        const std::vector<std::vector<BlobFeatures>>& blobs,
+                        const DetectionProfile& profile, int folds, double min_iou = 0.33);
+
+/// Frames per second of the whole per-frame path (inspect_pair: preprocess, detect, merge,
+/// context, classify) on decoded frames, frames in parallel with at most `threads` threads,
+/// repeated `repeat` times; returns the median rate. Image decoding is not included.
+double measure_fps(const std::vector<LabelledFrame>& frames, const Classifier& model,
+                   const DetectionProfile& profile, int threads, int repeat);
+
+}  // namespace ws::classify

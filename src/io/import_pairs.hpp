@@ -1,0 +1,29 @@
+// `import pairs`: a folder of template/test image pairs with optional box labels (the DeepPCB
+// layout) -> a recorded set (Manifest) whose frames carry their own references and truth.
+#pragma once
+
+#include "waferscan/manifest.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ws::io {
+
+/// Reads `dir`: every `NAME_test.EXT` is a frame, `NAME_temp.EXT` its reference (required), and
+/// `NAME.txt`, when present, its labels, one defect a line `x1 y1 x2 y2 class` (corners in pixels,
+/// x2 > x1, y2 > y1, class a number 1..classes.size(); blank lines ignored). Copies (hard-links
+/// when the file system allows) the images into `out_dir/frames/` and `out_dir/references/`, and
+/// returns the manifest (not yet saved; frame size left 0) with `classes` = `classes` and frames
+/// in name order. A frame without a labels file has no truth (nullopt).
+/// @throws ConfigError naming the file and line: no pairs, a test without a template (or a
+///   template without a test), a malformed label line, a class number out of range, empty or
+///   repeated class names; also when out_dir exists and is not empty.
+Manifest import_pairs(const std::filesystem::path& dir, const std::filesystem::path& out_dir,
+                      const std::vector<std::string>& classes);
+
+/// Parses one labels file (see import_pairs). Throws ConfigError naming the file and line.
+std::vector<LabelledDefect> read_box_labels(const std::filesystem::path& file,
+                                            const std::vector<std::string>& classes);
+
+}  // namespace ws::io

@@ -1,0 +1,36 @@
+// Blob context: how a change sits in the pattern (splits, joins, encloses, stands alone), and
+// merging of nearby blobs into one defect.
+#pragma once
+
+#include "waferscan/defect.hpp"
+
+#include <opencv2/core.hpp>
+
+#include <vector>
+
+namespace ws::kernels {
+
+/// Fills the context fields of each blob (components_delta, holes_delta, added_fraction,
+/// ring_fg_ref, core_fraction; see BlobFeatures) from the frame and the reference aligned by
+/// (dx, dy). Inside the window bbox grown by `margin_px` (clipped to the overlap), both images are
+/// binarised at the windows' mid-grey (min + max of both) / 2; windows spanning fewer than
+/// `min_contrast` grey levels have no pattern and leave the fields 0. Components are
+/// 8-connected foreground, holes 4-connected background not touching the window border; the ring
+/// is the 3x3 dilation of the changed pixels minus the changed pixels; the core is the 3x3 erosion
+/// of the changed pixels.
+/// Cost: one small window per blob (O(window area)); no checkpoint inside (bounded, small work).
+/// @throws std::invalid_argument for wrong types or sizes, or margin_px < 1. Thread safety: pure.
+void blob_context(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy, int margin_px,
+                  int min_contrast, std::vector<BlobFeatures>& blobs);
+
+/// Merges blobs whose boxes, each grown by `distance_px`, overlap (transitively): one defect seen
+/// as several pieces of difference. The merged blob has the union box, the summed area, the
+/// area-weighted centroid and contrast, the maximum max_contrast, fill = area / box area, and the
+/// polarity and elongation of its largest piece. Order: by first member in input order.
+/// distance_px < 0 leaves the blobs unchanged. Deterministic. Thread safety: pure.
+void merge_blobs(int distance_px, std::vector<BlobFeatures>& blobs);
+
+/// Grows every box by `margin_px` on each side, clipped to `bounds`.
+void grow_boxes(int margin_px, const cv::Rect& bounds, std::vector<BlobFeatures>& blobs);
+
+}  // namespace ws::kernels
