@@ -26,6 +26,28 @@ bool AbortableWait::wait_until(Ticket ticket, Clock::time_point deadline) {
   return !aborted;
 }
 
+WaitEnd AbortableWait::wait(Ticket ticket, std::optional<Clock::time_point> deadline,
+                            WaitRules rules) {
+  std::unique_lock lock(mutex_);
+  const auto ended = [&] {
+    return (rules.abortable && generation_ != ticket) || (rules.releasable && released_);
+  };
+  if (deadline) {
+    if (!cv_.wait_until(lock, *deadline, ended)) return WaitEnd::deadline;
+  } else {
+    cv_.wait(lock, ended);
+  }
+  return rules.abortable && generation_ != ticket ? WaitEnd::aborted : WaitEnd::released;
+}
+
+void AbortableWait::release() {
+  {
+    const std::lock_guard lock(mutex_);
+    released_ = true;
+  }
+  cv_.notify_all();
+}
+
 void AbortableWait::abort() {
   {
     const std::lock_guard lock(mutex_);

@@ -3,6 +3,7 @@
 
 #include "hardware/sim/abortable_wait.hpp"
 #include "hardware/sim/die_renderer.hpp"
+#include "hardware/sim/fault_injector.hpp"
 #include "waferscan/hardware.hpp"
 #include "waferscan/recipe.hpp"
 #include "waferscan/sim_machine.hpp"
@@ -20,18 +21,25 @@ cv::Point die_at(const WaferSpec& wafer, cv::Point2d stage_um);
 
 /// capture() counts in `captures` (every call, aborted ones too) and is a busy call; abort() counts
 /// in `camera_aborts`. The frame shows the light state at the start of the exposure.
+/// Injected faults: every capture() and abort() call goes through `faults` first (see
+/// FaultInjector); a corrupt frame is random bytes of half the recipe's width and height.
 class SimCamera final : public Camera {
  public:
   SimCamera(const Recipe& recipe, std::shared_ptr<const DieRenderer> renderer,
             std::shared_ptr<const Stage> stage, std::shared_ptr<const Light> light,
-            std::shared_ptr<SimCounters> counters);
+            std::shared_ptr<SimCounters> counters, std::shared_ptr<FaultInjector> faults);
 
   cv::Mat capture() override;
   void abort() override;
   void release() override { acquiring_.store(false); }
   [[nodiscard]] bool acquiring() const override { return acquiring_.load(); }
 
+  /// Ends injected hangs, now and from now on (SimMachine::release_hangs()).
+  void release_hangs() { wait_.release(); }
+
  private:
+  [[nodiscard]] cv::Mat corrupt_frame(std::uint64_t call) const;
+
   WaferSpec wafer_;
   CameraSpec spec_;
   double time_scale_;
@@ -39,6 +47,8 @@ class SimCamera final : public Camera {
   std::shared_ptr<const Stage> stage_;
   std::shared_ptr<const Light> light_;
   std::shared_ptr<SimCounters> counters_;
+  std::shared_ptr<FaultInjector> faults_;
+  std::uint64_t seed_;
   AbortableWait wait_;
   std::atomic<bool> acquiring_{false};
 };

@@ -1,6 +1,7 @@
 #include "waferscan/sim_machine.hpp"
 
 #include "hardware/sim/die_renderer.hpp"
+#include "hardware/sim/fault_injector.hpp"
 #include "hardware/sim/sim_camera.hpp"
 #include "hardware/sim/sim_light.hpp"
 #include "hardware/sim/sim_stage.hpp"
@@ -10,6 +11,7 @@ namespace ws {
 
 struct SimMachine::Impl {
   std::shared_ptr<SimCounters> counters = std::make_shared<SimCounters>();
+  std::shared_ptr<sim::FaultInjector> faults;
   std::shared_ptr<const sim::DieRenderer> renderer;
   std::shared_ptr<sim::SimStage> stage;
   std::shared_ptr<sim::SimLight> light;
@@ -39,11 +41,22 @@ void validate_timing(const Recipe& recipe) {
 
 SimMachine::SimMachine(const Recipe& recipe) : impl_(std::make_shared<Impl>()) {
   validate_timing(recipe);
+  impl_->faults = std::make_shared<sim::FaultInjector>(recipe, impl_->counters);
+  for (std::size_t k = 0; k < recipe.faults.size(); ++k)
+    impl_->faults->add(recipe.faults[k], recipe.path.string(), "faults[" + std::to_string(k) + "]");
   impl_->renderer = std::make_shared<const sim::DieRenderer>(recipe);
-  impl_->stage = std::make_shared<sim::SimStage>(recipe.stage, recipe.time_scale, impl_->counters);
-  impl_->light = std::make_shared<sim::SimLight>(recipe.light, recipe.time_scale, impl_->counters);
+  impl_->stage = std::make_shared<sim::SimStage>(recipe.stage, recipe.time_scale, impl_->counters,
+                                                 impl_->faults);
+  impl_->light = std::make_shared<sim::SimLight>(recipe.light, recipe.time_scale, impl_->counters,
+                                                 impl_->faults);
   impl_->camera = std::make_shared<sim::SimCamera>(recipe, impl_->renderer, impl_->stage,
-                                                   impl_->light, impl_->counters);
+                                                   impl_->light, impl_->counters, impl_->faults);
+  // A weak pointer: the injector is owned by the devices, so a strong one would be a cycle.
+  impl_->faults->set_position_source(
+      [stage = std::weak_ptr<const sim::SimStage>(impl_->stage)]() -> cv::Point2d {
+        const auto s = stage.lock();
+        return s ? s->commanded_um() : cv::Point2d{};
+      });
 }
 
 SimMachine::~SimMachine() = default;
@@ -69,6 +82,28 @@ cv::Mat SimMachine::render(int die_i, int die_j) const {
 
 SimCounters& SimMachine::counters() const {
   return *impl_->counters;
+}
+
+void SimMachine::add_fault(FaultSpec fault) {
+  impl_->faults->add(fault, "", "--inject");
+}
+
+std::vector<FaultSpec> SimMachine::faults_for(std::string_view target) const {
+  return impl_->faults->faults_for(target);
+}
+
+void SimMachine::release_hangs() {
+  impl_->camera->release_hangs();
+  impl_->stage->release_hangs();
+  impl_->light->release_hangs();
+}
+
+void SimMachine::on_interlock(std::function<void(std::string)> callback) {
+  impl_->faults->on_interlock(std::move(callback));
+}
+
+void SimMachine::trigger_interlock(const std::string& reason) {
+  impl_->faults->trigger_interlock(reason);
 }
 
 }  // namespace ws

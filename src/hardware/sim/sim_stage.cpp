@@ -20,25 +20,30 @@ std::string message(const std::string& what, cv::Point2d target, const char* out
 
 }  // namespace
 
-SimStage::SimStage(const StageSpec& spec, double time_scale, std::shared_ptr<SimCounters> counters)
+SimStage::SimStage(const StageSpec& spec, double time_scale, std::shared_ptr<SimCounters> counters,
+                   std::shared_ptr<FaultInjector> faults)
     : spec_(spec),
       time_scale_(time_scale),
       counters_(std::move(counters)),
+      faults_(std::move(faults)),
       from_(spec.park_x_um, spec.park_y_um),
       to_(from_) {}
 
 void SimStage::move_to(double x_um, double y_um) {
-  travel({x_um, y_um}, Motion::move);
+  const cv::Point2d target(x_um, y_um);
+  travel(target, Motion::move, faults_->on_call(FaultTarget::stage_move, target));
 }
 
 void SimStage::park() {
   ++counters_->parks;
-  if (parked()) return;
-  travel({spec_.park_x_um, spec_.park_y_um}, Motion::park);
+  const CallFaults faults = faults_->on_call(FaultTarget::stage_park);
+  if (parked() && !faults.any()) return;
+  travel({spec_.park_x_um, spec_.park_y_um}, Motion::park, faults);
 }
 
-void SimStage::travel(cv::Point2d target, Motion motion) {
+void SimStage::travel(cv::Point2d target, Motion motion, const CallFaults& faults) {
   const std::string what = motion == Motion::move ? "move" : "park";
+  if (faults.error) throw HardwareError("injected fault: " + *faults.error);
   // The comparison is written so NaN fails it too.
   if (!(target.x >= spec_.x_min_um && target.x <= spec_.x_max_um && target.y >= spec_.y_min_um &&
         target.y <= spec_.y_max_um))
@@ -62,19 +67,33 @@ void SimStage::travel(cv::Point2d target, Motion motion) {
     deadline = now + travel_time_ + scaled_duration(spec_.settle_ms, time_scale_);
     moving_ = true;
   }
-  const bool completed = wait_.wait_until(ticket, deadline);
-
-  const std::lock_guard lock(mutex_);
-  // Decelerate and hold where the stage is now (the target if it was already settling).
-  const cv::Point2d held = completed ? to_ : position_locked(Clock::now());
-  from_ = to_ = held;
-  moving_ = false;
+  // Decelerate and hold where the stage is now (the target if it was already settling); also when
+  // release_hangs() ends an injected hang, which throws from wait_call.
+  const auto hold = [&](bool done) {
+    const std::lock_guard lock(mutex_);
+    const cv::Point2d held = done ? to_ : position_locked(Clock::now());
+    from_ = to_ = held;
+    moving_ = false;
+  };
+  bool completed = false;
+  try {
+    completed = wait_call(wait_, ticket, deadline, faults, *counters_);
+  } catch (...) {
+    hold(false);
+    throw;
+  }
+  hold(completed);
   if (!completed) throw HardwareAborted(message(what, target, "was stopped before it completed"));
 }
 
 void SimStage::stop() {
   ++counters_->stage_stops;
-  wait_.abort();
+  if (abort_path(wait_, faults_->on_call(FaultTarget::stage_stop), *counters_)) wait_.abort();
+}
+
+cv::Point2d SimStage::commanded_um() const {
+  const std::lock_guard lock(mutex_);
+  return to_;
 }
 
 bool SimStage::parked() const {
