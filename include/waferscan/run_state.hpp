@@ -24,8 +24,9 @@ std::optional<RunState> run_state_from_string(std::string_view name) noexcept;
 
 /// True if the state machine allows from -> to. Legal: idle->starting, starting->running,
 /// starting->stopping, running->stopping, stopping->completed/canceled/failed, and any state
-/// between starting and stopping -> interrupted (crash recovery). Every run passes through
-/// stopping: the safe-stop sequence runs on completion as well as on cancellation.
+/// between starting and stopping -> interrupted (crash recovery), and canceled/interrupted ->
+/// starting (`waferscan resume`: the same run continues from its sites not done). Every run passes
+/// through stopping: the safe-stop sequence runs on completion as well as on cancellation.
 bool is_legal_transition(RunState from, RunState to) noexcept;
 bool is_terminal(RunState s) noexcept;
 

@@ -40,6 +40,12 @@ struct RunRecord {
   std::optional<double> hardware_safe_ms;  ///< stop request -> hardware safe
   std::string message;                     ///< failure reason, if any
   std::int64_t owner_pid = 0;
+  // What the run was made from, so `waferscan resume` can run it again (schema v2).
+  std::string set_path;    ///< recorded set (reprocess); empty for a live run
+  std::string graph_path;  ///< graph spec file
+  std::string model_path;  ///< classifier model file
+  std::string resumed_at;  ///< ISO-8601 UTC of the last resume; empty if never resumed
+  int resume_count = 0;    ///< how many times the run was resumed
 };
 
 /// One stored site with its defects.
@@ -59,6 +65,12 @@ class Store {
 
   /// Inserts a run in state Starting with all sites `not_started`; returns its id.
   RunId create_run(const RunRecord& run, const std::vector<SiteSpec>& sites);
+  /// Reopens a canceled or interrupted run for `waferscan resume`: state Starting, every
+  /// site that is not done back to not_started (its stored defects, if any, removed), end time and
+  /// stop latency cleared, resumed_at set and resume_count incremented, in one transaction. Done
+  /// sites and their defects are untouched. Returns the sites to run again, in site order. Throws
+  /// StoreError if there is no such run or it is neither Canceled nor Interrupted.
+  std::vector<SiteSpec> resume_run(RunId id);
   /// Records a state transition (and reason/message when given). Throws StoreError.
   void set_state(RunId id, RunState state, StopReason reason = StopReason::none,
                  const std::string& message = {});

@@ -96,10 +96,11 @@ bool is_legal_transition(RunState from, RunState to) noexcept {
       return to == S::stopping || to == S::interrupted;
     case S::stopping:
       return to == S::completed || to == S::canceled || to == S::failed || to == S::interrupted;
-    case S::completed:
     case S::canceled:
-    case S::failed:
     case S::interrupted:
+      return to == S::starting;  // `waferscan resume` continues the run from its sites not done
+    case S::completed:
+    case S::failed:
       return false;
   }
   return false;

@@ -24,6 +24,7 @@ struct InspectionGraph::Impl {
   flow::input_node<SiteJob> sites;
   flow::limiter_node<SiteJob, int> admit;
   AcquireNode acquire;
+  flow::function_node<WorkPtr, WorkPtr> record;
   flow::function_node<WorkPtr, WorkPtr> preprocess;
   flow::function_node<WorkPtr, WorkPtr> detect;
   flow::function_node<WorkPtr, WorkPtr> classify;
@@ -75,6 +76,12 @@ struct InspectionGraph::Impl {
                     ctx.source->acquire(job, std::move(delivery));
                   });
                 }),
+        // Writes are independent files, so any concurrency is safe; the cap bounds the frames held.
+        record(g, flow::unlimited,
+               [this](WorkPtr w) {
+                 guarded("record", w->job.seq, [&] { ctx.record(*w); });
+                 return w;
+               }),
         preprocess(g, concurrency(ctx.spec.preprocess),
                    [this](WorkPtr w) {
                      guarded("preprocess", w->job.seq, [&] {
@@ -107,7 +114,12 @@ struct InspectionGraph::Impl {
         }) {
     flow::make_edge(sites, admit);
     flow::make_edge(admit, acquire);
-    flow::make_edge(acquire, preprocess);
+    if (ctx.record) {
+      flow::make_edge(acquire, record);
+      flow::make_edge(record, preprocess);
+    } else {
+      flow::make_edge(acquire, preprocess);
+    }
     flow::make_edge(preprocess, detect);
     flow::make_edge(detect, classify);
     flow::make_edge(classify, reorder);

@@ -1,5 +1,6 @@
 // The inspection flow graph: sites -> admit (cap) -> acquire -> preprocess -> detect -> classify ->
-// reorder -> publish -> admit.decrement. A fresh graph is built for every run.
+// reorder -> publish -> admit.decrement (with `record` between acquire and preprocess when
+// recording). A fresh graph is built for every run.
 #pragma once
 
 #include "classify/classifier.hpp"
@@ -32,6 +33,9 @@ struct GraphContext {
   StopToken token;
   SiteTracker* tracker = nullptr;
   std::function<void(SiteResult&)> publish;  ///< serial: stores the site (journal)
+  /// Optional (`run --record`): called with every acquired frame by a node between acquire and
+  /// preprocess; may run concurrently for different sites; must not throw or block for long.
+  std::function<void(const Work&)> record;
   NodeProbe probe;
   /// Called (on the failing thread) when an exception escapes a node body, before it propagates
   /// and cancels the graph; the run controller turns it into an abort with reason `fault`.

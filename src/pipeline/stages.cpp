@@ -11,6 +11,7 @@ namespace {
 void end_site(Work& work, SiteStatus status, std::string reason) {
   work.processing = false;
   work.image.release();
+  work.reference.release();
   work.result.defects.clear();  // only a done site has defects
   work.result.status = status;
   work.result.reason = std::move(reason);
@@ -41,7 +42,8 @@ void preprocess_stage(Work& work, const Recipe& recipe, const cv::Mat& flat, con
 
 void detect_stage(Work& work, const Recipe& recipe, const cv::Mat& golden, const Checkpoint& cp) {
   if (!work.processing) return;
-  auto det = kernels::detect(work.image, golden, recipe.detection, cp);
+  const cv::Mat& reference = work.reference.empty() ? golden : work.reference;
+  auto det = kernels::detect(work.image, reference, recipe.detection, cp);
   if (det.status == kernels::Status::canceled) {
     end_site(work, SiteStatus::incomplete, "aborted in detect");
     return;
@@ -63,6 +65,7 @@ void detect_stage(Work& work, const Recipe& recipe, const cv::Mat& golden, const
     work.result.defects.push_back(std::move(d));
   }
   work.image.release();  // the frame is not needed downstream; free it early
+  work.reference.release();
 }
 
 void classify_stage(Work& work, const classify::Classifier& classifier, const Checkpoint& cp) {

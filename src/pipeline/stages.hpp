@@ -15,7 +15,8 @@ namespace ws::pipeline {
 /// ends the site as `error`; an abort mid-kernel ends it `incomplete`.
 void preprocess_stage(Work& work, const Recipe& recipe, const cv::Mat& flat, const Checkpoint& cp);
 
-/// Aligns to the golden reference, compares, thresholds and extracts blobs as unclassified defects.
+/// Aligns to the frame's own reference (work.reference) when it has one, else to `golden`;
+/// compares, thresholds and extracts blobs as unclassified defects.
 void detect_stage(Work& work, const Recipe& recipe, const cv::Mat& golden, const Checkpoint& cp);
 
 /// Classifies the defects; the site is `done` after this.

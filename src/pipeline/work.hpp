@@ -25,6 +25,7 @@ struct SiteJob {
 struct Work {
   SiteJob job;
   cv::Mat image;
+  cv::Mat reference;  ///< per-frame golden reference (recorded sets); empty = the run's golden
   bool acquired = false;
   bool processing = false;  ///< true while the frame is good and nodes should work on it
   SiteResult result;

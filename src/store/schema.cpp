@@ -79,6 +79,16 @@ CREATE TABLE defects (
 CREATE INDEX defects_by_site ON defects(run_id, site_idx);
 )sql";
 
+// Version 2: what a run was made from (so `resume` can run it again) and when it was resumed.
+// Added columns only, so a version 1 file is migrated in place with nothing lost.
+constexpr const char* kMigrateV1toV2 = R"sql(
+ALTER TABLE runs ADD COLUMN set_path     TEXT    NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN graph_path   TEXT    NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN model_path   TEXT    NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN resumed_at   TEXT;
+ALTER TABLE runs ADD COLUMN resume_count INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 }  // namespace
 
 void ensure_schema(Database& db) {
@@ -87,12 +97,13 @@ void ensure_schema(Database& db) {
   Transaction tx(db);
   const std::int64_t version = db.query_int("PRAGMA user_version");
   if (version == kSchemaVersion) return;
-  if (version != 0) {
+  if (version != 0 && version != 1) {
     db.fail("schema", "database schema version " + std::to_string(version) +
                           " is not the version this program uses (" +
                           std::to_string(kSchemaVersion) + ")");
   }
-  db.exec(kSchemaV1);
+  if (version == 0) db.exec(kSchemaV1);
+  db.exec(kMigrateV1toV2);
   db.exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
   tx.commit();
 }

@@ -27,7 +27,8 @@ constexpr int kBusyTimeoutMs = 5000;
 constexpr const char* kRunColumns =
     "id, recipe_name, recipe_path, state, stop_reason, started_at, ended_at, sites_total, "
     "sites_done, sites_incomplete, sites_error, sites_not_started, defects, graph_quiet_ms, "
-    "hardware_safe_ms, message, owner_pid";
+    "hardware_safe_ms, message, owner_pid, set_path, graph_path, model_path, "
+    "COALESCE(resumed_at, ''), resume_count";
 
 // Recounts a run's sites by status and its defects from the tables (?1 = run id).
 constexpr const char* kRecount = R"sql(
@@ -77,6 +78,11 @@ RunRecord read_run_row(const Database& db, const Statement& s) {
   r.hardware_safe_ms = s.column_optional_real(14);
   r.message = s.column_text(15);
   r.owner_pid = s.column_int(16);
+  r.set_path = s.column_text(17);
+  r.graph_path = s.column_text(18);
+  r.model_path = s.column_text(19);
+  r.resumed_at = s.column_text(20);
+  r.resume_count = static_cast<int>(s.column_int(21));
   return r;
 }
 
@@ -114,8 +120,8 @@ RunId Store::create_run(const RunRecord& run, const std::vector<SiteSpec>& sites
   const auto n = static_cast<std::int64_t>(sites.size());
   Statement(db,
             "INSERT INTO runs (recipe_name, recipe_path, state, stop_reason, started_at, "
-            "sites_total, sites_not_started, message, owner_pid) "
-            "VALUES (?1, ?2, ?3, 'none', ?4, ?5, ?5, ?6, ?7)")
+            "sites_total, sites_not_started, message, owner_pid, set_path, graph_path, model_path) "
+            "VALUES (?1, ?2, ?3, 'none', ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10)")
       .bind_text(1, run.recipe_name)
       .bind_text(2, run.recipe_path)
       .bind_text(3, to_string(RunState::starting))
@@ -123,6 +129,9 @@ RunId Store::create_run(const RunRecord& run, const std::vector<SiteSpec>& sites
       .bind_int(5, n)
       .bind_text(6, run.message)
       .bind_int(7, static_cast<std::int64_t>(::getpid()))
+      .bind_text(8, run.set_path)
+      .bind_text(9, run.graph_path)
+      .bind_text(10, run.model_path)
       .run();
   const RunId id = db.last_insert_rowid();
 
@@ -260,6 +269,61 @@ void Store::finish_run(RunId id, RunState state, StopReason reason,
   require_run_changed(db, id, "finish_run");
   recount(db, id);
   tx.commit();
+}
+
+std::vector<SiteSpec> Store::resume_run(RunId id) {
+  Database& db = impl_->db;
+  Transaction tx(db);
+  {
+    Statement state(db, "SELECT state FROM runs WHERE id = ?1");
+    state.bind_int(1, id);
+    if (!state.step()) db.fail("resume_run", "no run " + std::to_string(id));
+    const std::string name = state.column_text(0);
+    const auto s = run_state_from_string(name);
+    if (!s || !is_legal_transition(*s, RunState::starting) || *s == RunState::idle) {
+      db.fail("resume_run", "run " + std::to_string(id) + " is " + name +
+                                "; only a Canceled or Interrupted run can be resumed");
+    }
+  }
+  // A site that is not done keeps no defects (the store guarantees it), but be certain: a resumed
+  // site must never add a second copy of anything.
+  Statement(db,
+            "DELETE FROM defects WHERE run_id = ?1 AND site_idx IN "
+            "(SELECT idx FROM sites WHERE run_id = ?1 AND status != 'done')")
+      .bind_int(1, id)
+      .run();
+  Statement(db,
+            "UPDATE sites SET status = 'not_started', reason = '', align_dx = 0, align_dy = 0, "
+            "align_confidence = 0 WHERE run_id = ?1 AND status != 'done'")
+      .bind_int(1, id)
+      .run();
+  Statement(db,
+            "UPDATE runs SET state = ?2, stop_reason = 'none', message = '', ended_at = NULL, "
+            "graph_quiet_ms = NULL, hardware_safe_ms = NULL, resumed_at = ?3, "
+            "resume_count = resume_count + 1, owner_pid = ?4 WHERE id = ?1")
+      .bind_int(1, id)
+      .bind_text(2, to_string(RunState::starting))
+      .bind_text(3, store::iso8601_utc_now())
+      .bind_int(4, static_cast<std::int64_t>(::getpid()))
+      .run();
+  recount(db, id);
+  std::vector<SiteSpec> again;
+  Statement s(db,
+              "SELECT idx, name, die_i, die_j, x_um, y_um FROM sites "
+              "WHERE run_id = ?1 AND status = 'not_started' ORDER BY idx");
+  s.bind_int(1, id);
+  while (s.step()) {
+    SiteSpec site;
+    site.index = static_cast<int>(s.column_int(0));
+    site.name = s.column_text(1);
+    site.die_i = static_cast<int>(s.column_int(2));
+    site.die_j = static_cast<int>(s.column_int(3));
+    site.x_um = s.column_real(4);
+    site.y_um = s.column_real(5);
+    again.push_back(std::move(site));
+  }
+  tx.commit();
+  return again;
 }
 
 void Store::append_event(RunId id, const std::string& type, const std::string& json) {

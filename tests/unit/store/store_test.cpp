@@ -250,7 +250,7 @@ TEST_F(StoreTest, EventsAreAppendedToTheRunJournal) {
 TEST_F(StoreTest, DatabaseIsInWalModeWithASchemaVersion) {
   { Store store(path_); }
   EXPECT_EQ(raw_query("PRAGMA journal_mode"), "wal");  // WAL is persistent in the file
-  EXPECT_EQ(raw_query("PRAGMA user_version"), "1");
+  EXPECT_EQ(raw_query("PRAGMA user_version"), "2");
   Store reopened(path_);  // reopening an existing database accepts its version
   EXPECT_TRUE(reopened.runs().empty());
 }
