@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ws {
@@ -46,6 +47,14 @@ struct RunRecord {
   std::string model_path;  ///< classifier model file
   std::string resumed_at;  ///< ISO-8601 UTC of the last resume; empty if never resumed
   int resume_count = 0;    ///< how many times the run was resumed
+};
+
+/// A device marked Faulted (it refuses runs until an operator resets it).
+struct DeviceFault {
+  std::string device;
+  std::string reason;
+  std::string since;  ///< ISO-8601 UTC
+  RunId run = 0;      ///< the run during which it faulted
 };
 
 /// One stored site with its defects.
@@ -87,6 +96,19 @@ class Store {
   [[nodiscard]] std::vector<RunRecord> runs() const;
   [[nodiscard]] std::vector<SiteResult> sites(RunId id) const;  ///< with defects, in site order
   [[nodiscard]] SiteCounts count_sites(RunId id) const;
+
+  /// Hardware faults survive the process: a Faulted device refuses runs until reset_faults().
+  void record_fault(const std::string& device, const std::string& reason, RunId run);
+  [[nodiscard]] std::vector<DeviceFault> faults() const;
+  /// Clears every fault, recording who reset which device and when. Returns how many were cleared.
+  int reset_faults(const std::string& who);
+
+  /// Crash detection: the lock file held by the process that owns run `id` while it runs.
+  void set_run_owner(RunId id, const std::string& lock_path);
+  /// Runs still in Starting/Running/Stopping, with their owner's lock file ("" if none recorded).
+  [[nodiscard]] std::vector<std::pair<RunId, std::string>> unfinished_runs() const;
+  /// Marks a run whose owner is gone as Interrupted (only if it is not terminal yet).
+  void mark_interrupted(RunId id, const std::string& message);
 
  private:
   struct Impl;

@@ -2,6 +2,9 @@
 
 #include "waferscan/error.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 namespace ws::pipeline {
 
 namespace {
@@ -11,25 +14,54 @@ WorkPtr make_work(const SiteJob& job) {
   work->result.site = job.site;
   return work;
 }
+
+std::chrono::milliseconds generous(double expected_ms) {
+  return std::chrono::milliseconds(1000 + static_cast<long>(std::ceil(3.0 * expected_ms)));
+}
 }  // namespace
 
+std::chrono::milliseconds AcquisitionTimeouts::move(double distance_um) const {
+  return move_base +
+         std::chrono::milliseconds(static_cast<long>(3.0 * move_ms_per_um * distance_um));
+}
+
+AcquisitionTimeouts AcquisitionTimeouts::from(const Recipe& r) {
+  AcquisitionTimeouts t;
+  const double scale = r.time_scale;
+  t.light = generous(scale * r.light.switch_ms);
+  t.capture = generous(scale * (r.camera.exposure_ms + r.camera.readout_ms));
+  t.move_ms_per_um = scale * 1000.0 / r.stage.speed_um_per_s;
+  t.move_base = generous(scale * r.stage.settle_ms);
+  return t;
+}
+
 void LiveSource::acquire(const SiteJob& job, std::shared_ptr<Delivery> delivery) {
-  auto run = [this, job, delivery] {
+  // Everything the command uses is owned by it or by the agent (which outlives every run).
+  auto run = [&agent = agent_, token = token_, tracker = tracker_, t = timeouts_, job, delivery] {
     auto work = make_work(job);
-    if (token_.stop_requested()) {  // no new site starts after a stop
+    if (token.stop_requested()) {  // no new site starts after a stop
       delivery->deliver(std::move(work));
       return;
     }
-    tracker_.mark(job.site.index, SitePhase::acquiring);
-    const Machine& m = agent_.machine();
+    const auto index = static_cast<std::size_t>(job.site.index);
+    tracker->mark(index, SitePhase::acquiring);
+    const Machine& m = agent.machine();
     try {
-      if (!m.light->is_on()) m.light->set_on(true);
-      m.stage->move_to(job.site.x_um, job.site.y_um);
-      if (token_.abort_requested()) throw HardwareAborted("aborted before capture");
-      work->image = m.camera->capture();
+      if (!m.light->is_on()) {
+        agent.device_call(Device::light, "on", t.light, [&] { m.light->set_on(true); });
+      }
+      const auto from = m.stage->position_um();
+      const double distance = std::hypot(job.site.x_um - from.x, job.site.y_um - from.y);
+      agent.device_call(Device::stage, "move", t.move(distance),
+                        [&] { m.stage->move_to(job.site.x_um, job.site.y_um); });
+      if (token.abort_requested()) throw HardwareAborted("aborted before capture");
+      agent.device_call(Device::camera, "capture", t.capture,
+                        [&] { work->image = m.camera->capture(); });
       work->acquired = true;
       work->processing = true;
-      tracker_.mark(job.site.index, SitePhase::acquired);
+      tracker->mark(index, SitePhase::acquired);
+    } catch (const CommandAbandoned&) {
+      throw;  // the run may be gone: touch nothing more
     } catch (const HardwareAborted& e) {
       work->result.status = SiteStatus::incomplete;
       work->result.reason = std::string("acquisition aborted: ") + e.what();
@@ -40,7 +72,14 @@ void LiveSource::acquire(const SiteJob& job, std::shared_ptr<Delivery> delivery)
     delivery->deliver(std::move(work));
   };
   auto drop = [job, delivery] { delivery->deliver(make_work(job)); };
-  agent_.post(HardwareAgent::Command{"acquire " + job.site.name, std::move(run), std::move(drop)});
+  auto abandon = [job, delivery] {
+    auto work = make_work(job);
+    work->result.status = SiteStatus::error;
+    work->result.reason = "acquisition timed out; the device is Faulted";
+    delivery->deliver(std::move(work));
+  };
+  agent_.post(HardwareAgent::Command{"acquire " + job.site.name, std::move(run), std::move(drop),
+                                     std::move(abandon)});
 }
 
 }  // namespace ws::pipeline

@@ -5,22 +5,44 @@
 #include "pipeline/frame_source.hpp"
 #include "pipeline/site_tracker.hpp"
 #include "waferscan/cancel.hpp"
+#include "waferscan/recipe.hpp"
+
+#include <chrono>
+#include <memory>
 
 namespace ws::pipeline {
 
+/// Per-call timeouts of the device calls of one acquisition, derived from the recipe's timing
+/// (three times the expected duration plus one second, unless the recipe sets them).
+struct AcquisitionTimeouts {
+  std::chrono::milliseconds light{1000};
+  std::chrono::milliseconds capture{1000};
+  double move_ms_per_um = 0;  ///< scaled travel time per micrometre
+  std::chrono::milliseconds move_base{1000};
+  [[nodiscard]] std::chrono::milliseconds move(double distance_um) const;
+  static AcquisitionTimeouts from(const Recipe& recipe);
+};
+
 /// For each site, queues one command on the agent: light on (once), move the stage, capture. A site
 /// whose command starts after a stop was requested does not start (status not_started); an aborted
-/// acquisition ends `incomplete`, a driver error ends `error`.
+/// acquisition ends `incomplete`, a driver error or a timed-out call ends `error`.
+/// The command owns everything it touches (shared_ptr), so a thread abandoned in a driver call can
+/// return after the run is over without harm.
 class LiveSource final : public FrameSource {
  public:
-  LiveSource(HardwareAgent& agent, StopToken token, SiteTracker& tracker)
-      : agent_(agent), token_(std::move(token)), tracker_(tracker) {}
+  LiveSource(HardwareAgent& agent, StopToken token, std::shared_ptr<SiteTracker> tracker,
+             AcquisitionTimeouts timeouts)
+      : agent_(agent),
+        token_(std::move(token)),
+        tracker_(std::move(tracker)),
+        timeouts_(timeouts) {}
   void acquire(const SiteJob& job, std::shared_ptr<Delivery> delivery) override;
 
  private:
   HardwareAgent& agent_;
   StopToken token_;
-  SiteTracker& tracker_;
+  std::shared_ptr<SiteTracker> tracker_;
+  AcquisitionTimeouts timeouts_;
 };
 
 }  // namespace ws::pipeline

@@ -1,10 +1,13 @@
 #include "run/run_controller.hpp"
 
+#include "pipeline/file_source.hpp"
 #include "pipeline/live_source.hpp"
+#include "pipeline/set_recorder.hpp"
 #include "waferscan/error.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <condition_variable>
 #include <thread>
@@ -76,6 +79,23 @@ class DrainWatch {
   std::thread thread_;
 };
 
+// Without hardware (reprocessing a recorded set) the device steps of the safe-stop sequence have
+// nothing to make safe: they report `skipped` instead of touching a null device.
+void skip_hardware_steps(std::vector<SafeStopStep>& steps, const Machine& m) {
+  if (m.stage && m.light && m.camera) return;
+  for (SafeStopStep& step : steps) {
+    if (step.name == "flush_publisher" || step.name == "persist_sites") continue;
+    step.action = [](milliseconds) { return CallResult{CallOutcome::skipped, "no hardware"}; };
+  }
+}
+
+// Slots for every site index of the run (a resumed or --sites run has gaps in its indices).
+std::size_t tracker_slots(const Recipe& recipe) {
+  std::size_t n = 0;
+  for (const SiteSpec& s : recipe.sites) n = std::max(n, static_cast<std::size_t>(s.index) + 1);
+  return n;
+}
+
 }  // namespace
 
 int exit_code_for(const RunReport& report) noexcept {
@@ -97,8 +117,40 @@ int exit_code_for(const RunReport& report) noexcept {
   }
 }
 
-RunController::RunController(Machine machine, const std::filesystem::path& db)
-    : store_(std::make_unique<Store>(db)), agent_(std::make_unique<HardwareAgent>(std::move(machine))) {}
+RunController::RunController(Machine machine, const std::filesystem::path& db,
+                             HardwareAgent::Options agent_options)
+    : store_(std::make_unique<Store>(db)),
+      owner_(db),
+      agent_(std::make_unique<HardwareAgent>(std::move(machine), agent_options)) {
+  recover_interrupted_runs(*store_);
+  for (const auto& f : store_->faults()) {
+    if (auto d = device_from_string(f.device)) agent_->mark_faulted(*d, f.reason);
+  }
+}
+
+void RunController::refuse_if_faulted() {
+  std::string faulted;
+  for (const auto& f : store_->faults()) {
+    faulted += (faulted.empty() ? "" : "; ") + f.device + " is Faulted since " + f.since + " (" +
+               f.reason + ")";
+  }
+  if (!faulted.empty()) {
+    throw RunRejected(faulted +
+                      ": an operator must check the machine and run "
+                      "`waferscan hardware reset`");
+  }
+}
+
+bool RunController::emergency_stop(const std::string& origin) {
+  return request_stop(std::nullopt, StopReason::emergency_stop, StopStrength::abort, origin);
+}
+
+int RunController::reset_hardware(const std::string& who) {
+  std::unique_lock run_lock(run_mutex_, std::try_to_lock);
+  if (!run_lock.owns_lock()) throw RunRejected("cannot reset hardware while a run is in progress");
+  agent_->reset_faults();
+  return store_->reset_faults(who);
+}
 
 RunController::~RunController() = default;
 
@@ -134,9 +186,9 @@ std::vector<SafeStopStep> RunController::safe_stop_steps(Journal& journal,
   const double travel = std::hypot(recipe.stage.x_max_um - recipe.stage.x_min_um,
                                    recipe.stage.y_max_um - recipe.stage.y_min_um);
   const auto park_timeout = milliseconds(
-      2000 + static_cast<long>(3.0 * recipe.time_scale *
-                               (1000.0 * travel / recipe.stage.speed_um_per_s +
-                                recipe.stage.settle_ms)));
+      2000 +
+      static_cast<long>(3.0 * recipe.time_scale *
+                        (1000.0 * travel / recipe.stage.speed_um_per_s + recipe.stage.settle_ms)));
   const milliseconds quick(2000);
   std::vector<SafeStopStep> steps;
   // Abort paths are called directly (they must work while the agent is blocked in a driver).
@@ -147,15 +199,27 @@ std::vector<SafeStopStep> RunController::safe_stop_steps(Journal& journal,
                      return run_with_timeout([stage] { stage->stop(); }, t);
                    }});
   // The rest goes through the agent, after whatever it is finishing.
-  steps.push_back({"park_stage", park_timeout, [this, stage, &journal](milliseconds t) {
-                     auto r = agent_->call("park", [stage] { stage->park(); }, t);
+  HardwareAgent* agent = agent_.get();
+  steps.push_back({"park_stage", park_timeout, [agent, stage, &journal](milliseconds t) {
+                     auto r = agent->call(
+                         "park",
+                         [agent, stage, t] {
+                           agent->device_call(Device::stage, "park", t, [&] { stage->park(); });
+                         },
+                         t);
                      if (r.outcome == CallOutcome::ok) {
                        journal.event("hardware", {{"device", "stage"}, {"state", "parked"}});
                      }
                      return r;
                    }});
-  steps.push_back({"light_off", quick, [this, light, &journal](milliseconds t) {
-                     auto r = agent_->call("light off", [light] { light->set_on(false); }, t);
+  steps.push_back({"light_off", quick, [agent, light, &journal](milliseconds t) {
+                     auto r = agent->call(
+                         "light off",
+                         [agent, light, t] {
+                           agent->device_call(Device::light, "off", t,
+                                              [&] { light->set_on(false); });
+                         },
+                         t);
                      if (r.outcome == CallOutcome::ok) {
                        journal.event("hardware", {{"device", "light"}, {"state", "off"}});
                      }
@@ -168,12 +232,13 @@ std::vector<SafeStopStep> RunController::safe_stop_steps(Journal& journal,
   steps.push_back({"persist_sites", quick, [&journal, &tracker, &recipe](milliseconds) {
                      // Sites that never reached the publisher: abandoned if acquired (or being
                      // acquired), otherwise never started. Published sites are not touched again.
-                     for (std::size_t i = 0; i < tracker.size(); ++i) {
+                     for (const SiteSpec& site : recipe.sites) {
+                       const auto i = static_cast<std::size_t>(site.index);
                        const auto phase = tracker.phase(i);
                        if (phase == pipeline::SitePhase::published) continue;
                        if (phase == pipeline::SitePhase::pending) continue;  // stored as such
                        SiteResult r;
-                       r.site = recipe.sites[i];
+                       r.site = site;
                        r.status = SiteStatus::incomplete;
                        r.reason = "abandoned by abort";
                        journal.site(r);
@@ -181,8 +246,14 @@ std::vector<SafeStopStep> RunController::safe_stop_steps(Journal& journal,
                      }
                      return CallResult{};
                    }});
-  steps.push_back({"release_hardware", quick, [this, camera, &journal](milliseconds t) {
-                     auto r = agent_->call("release camera", [camera] { camera->release(); }, t);
+  steps.push_back({"release_hardware", quick, [agent, camera, &journal](milliseconds t) {
+                     auto r = agent->call(
+                         "release camera",
+                         [agent, camera, t] {
+                           agent->device_call(Device::camera, "release", t,
+                                              [&] { camera->release(); });
+                         },
+                         t);
                      if (r.outcome == CallOutcome::ok) {
                        journal.event("hardware", {{"device", "camera"}, {"state", "released"}});
                      }
@@ -198,12 +269,27 @@ RunReport RunController::run(const RunRequest& request) {
   }
   const Recipe& recipe = request.recipe;
   if (request.classifier == nullptr) throw std::invalid_argument("run: no classifier");
+  refuse_if_faulted();
   const auto t_start = Clock::now();
+
+  // A folder that cannot be written is refused before the run exists.
+  std::unique_ptr<pipeline::SetRecorder> recorder;
+  if (!request.record_dir.empty()) {
+    recorder = std::make_unique<pipeline::SetRecorder>(
+        request.record_dir, recipe,
+        request.golden.empty() ? agent_->machine().golden : request.golden,
+        request.flat.empty() ? agent_->machine().flat : request.flat);
+  }
 
   RunRecord record;
   record.recipe_name = recipe.name;
   record.recipe_path = recipe.path.string();
-  const RunId id = store_->create_run(record, recipe.sites);
+  if (request.set) record.set_path = request.set->dir.string();
+  record.graph_path = request.graph_path;
+  record.model_path = request.model_path;
+  const RunId id = request.resume ? (store_->resume_run(*request.resume), *request.resume)
+                                  : store_->create_run(record, recipe.sites);
+  store_->set_run_owner(id, owner_.path());
   Journal journal(*store_, id, static_cast<int>(recipe.sites.size()), request.event_sinks,
                   request.progress);
   journal.event("state", {{"state", to_string(RunState::starting)},
@@ -212,7 +298,7 @@ RunReport RunController::run(const RunRequest& request) {
                           {"in_flight", request.graph.in_flight}});
 
   auto stop = std::make_shared<StopSource>();
-  pipeline::SiteTracker tracker(recipe.sites.size());
+  auto tracker = std::make_shared<pipeline::SiteTracker>(tracker_slots(recipe));
   RunReport report;
   report.id = id;
   std::string failure;  // first exception out of a node body
@@ -226,25 +312,47 @@ RunReport RunController::run(const RunRequest& request) {
                                        {"origin", info->origin}});
     }
   });
+  // The watchdog reports on its own thread: journal it, and end the run on a fault.
+  agent_->set_overrun_listener([&journal](Device d, const std::string& what) {
+    journal.event("hardware", {{"device", to_string(d)}, {"state", "overrun"}, {"call", what}});
+  });
+  agent_->set_fault_listener([&journal, stop](Device d, const std::string& why) {
+    journal.event("hardware", {{"device", to_string(d)}, {"state", "faulted"}, {"reason", why}});
+    stop->request(StopReason::timeout, StopStrength::abort, std::string(to_string(d)) + " faulted");
+  });
   {
     std::lock_guard lock(active_mutex_);
     active_id_ = id;
     active_stop_ = stop;
   }
+  if (request.resume) {
+    const auto again = store_->run(id);
+    journal.event("resumed", {{"sites", recipe.sites.size()},
+                              {"resume_count", again ? again->resume_count : 0},
+                              {"resumed_at", again ? again->resumed_at : std::string()}});
+  }
   if (request.on_started) request.on_started(id);
 
   {
     oneapi::tbb::task_group_context tgc;
-    pipeline::LiveSource source(*agent_, stop->token(), tracker);
+    std::unique_ptr<pipeline::FrameSource> source_ptr;
+    if (request.set) {
+      source_ptr = std::make_unique<pipeline::FileSource>(request.set, stop->token(), tracker);
+    } else {
+      source_ptr = std::make_unique<pipeline::LiveSource>(
+          *agent_, stop->token(), tracker, pipeline::AcquisitionTimeouts::from(recipe));
+    }
+    pipeline::FrameSource& source = *source_ptr;
     pipeline::GraphContext ctx;
     ctx.recipe = &recipe;
     ctx.spec = request.graph;
     ctx.source = &source;
-    ctx.golden = agent_->machine().golden;
-    ctx.flat = agent_->machine().flat;
+    ctx.golden = request.golden.empty() ? agent_->machine().golden : request.golden;
+    ctx.flat = request.flat.empty() ? agent_->machine().flat : request.flat;
+    if (recorder) ctx.record = [r = recorder.get()](const pipeline::Work& w) { r->record(w); };
     ctx.classifier = request.classifier;
     ctx.token = stop->token();
-    ctx.tracker = &tracker;
+    ctx.tracker = tracker.get();
     ctx.publish = [&journal](SiteResult& r) { journal.site(r); };
     ctx.probe = request.probe;
     ctx.on_body_failure = [&](std::string_view node, const std::exception& e) {
@@ -263,8 +371,8 @@ RunReport RunController::run(const RunRequest& request) {
       // No new site starts: queued acquisitions leave the graph as not_started.
       agent_->drop_pending();
       if (s == StopStrength::abort) {
-        camera->abort();
-        stage->stop();
+        if (camera) camera->abort();  // null when reprocessing a recorded set
+        if (stage) stage->stop();
         graph.cancel();
       }
     });
@@ -283,19 +391,29 @@ RunReport RunController::run(const RunRequest& request) {
   const auto info = stop->info();
   if (info) report.graph_quiet_ms = ms_since(info->requested_at, t_quiet);
 
+  if (recorder) {
+    try {
+      const Manifest recorded = recorder->finish();
+      journal.event("recorded",
+                    {{"set", recorded.dir.string()}, {"frames", recorded.frames.size()}});
+    } catch (const std::exception& e) {  // the inspection's results stand; only the set is lost
+      spdlog::warn("record: cannot write the manifest: {}", e.what());
+      journal.event("recorded", {{"set", request.record_dir.string()}, {"error", e.what()}});
+    }
+  }
+
   journal.state(RunState::stopping);
-  report.safe_stop = run_safe_stop(safe_stop_steps(journal, tracker, recipe),
-                                   [&](const SafeStopStepResult& r) {
-                                     nlohmann::json f = {{"step", r.name},
-                                                         {"outcome", to_string(r.outcome)},
-                                                         {"duration_ms", r.duration_ms}};
-                                     if (!r.message.empty()) f["message"] = r.message;
-                                     journal.event("safe_stop_step", std::move(f));
-                                     if (r.outcome != CallOutcome::ok) {
-                                       spdlog::warn("safe-stop step {} {}: {}", r.name,
-                                                    to_string(r.outcome), r.message);
-                                     }
-                                   });
+  auto steps = safe_stop_steps(journal, *tracker, recipe);
+  skip_hardware_steps(steps, agent_->machine());
+  report.safe_stop = run_safe_stop(std::move(steps), [&](const SafeStopStepResult& r) {
+    nlohmann::json f = {
+        {"step", r.name}, {"outcome", to_string(r.outcome)}, {"duration_ms", r.duration_ms}};
+    if (!r.message.empty()) f["message"] = r.message;
+    journal.event("safe_stop_step", std::move(f));
+    if (r.outcome != CallOutcome::ok) {
+      spdlog::warn("safe-stop step {} {}: {}", r.name, to_string(r.outcome), r.message);
+    }
+  });
   if (info) report.hardware_safe_ms = ms_since(info->requested_at, Clock::now());
 
   // A stop that came after every site was done changed nothing: the run completed.
@@ -313,6 +431,15 @@ RunReport RunController::run(const RunRequest& request) {
     active_stop_.reset();
   }
   journal_stops.reset();
+  agent_->set_overrun_listener({});
+  agent_->set_fault_listener({});
+  // Faults outlive the process: record them so that no later run starts on a Faulted device.
+  for (std::size_t d = 0; d < kDeviceCount; ++d) {
+    const auto device = static_cast<Device>(d);
+    if (agent_->faulted(device)) {
+      store_->record_fault(std::string(to_string(device)), agent_->fault_reason(device), id);
+    }
+  }
   store_->finish_run(id, report.state, report.stop_reason,
                      reason == StopReason::none ? std::nullopt : report.graph_quiet_ms,
                      reason == StopReason::none ? std::nullopt : report.hardware_safe_ms, failure);

@@ -7,8 +7,10 @@
 #include "pipeline/inspection_graph.hpp"
 #include "publish/journal.hpp"
 #include "run/safe_stop.hpp"
+#include "store/run_owner.hpp"
 #include "waferscan/cancel.hpp"
 #include "waferscan/graph_spec.hpp"
+#include "waferscan/manifest.hpp"
 #include "waferscan/recipe.hpp"
 #include "waferscan/store.hpp"
 
@@ -39,6 +41,21 @@ struct RunRequest {
   pipeline::NodeProbe probe;  ///< tests only: handshakes and injected failures
   /// Called once the run id exists and stop requests for it are accepted (tests, signal wiring).
   std::function<void(RunId)> on_started;
+
+  // Recorded sets and resume (docs/recorded-sets.md). All optional; the defaults are a live run.
+  /// Offline reprocessing: frames are decoded from this set (pipeline::FileSource) instead of
+  /// acquired; every site of `recipe.sites` needs a frame in it. The machine's devices may be null:
+  /// the hardware steps of the safe-stop sequence then report `skipped`.
+  std::shared_ptr<const Manifest> set;
+  cv::Mat golden;  ///< when not empty, replaces the machine's golden reference (reprocess)
+  cv::Mat flat;    ///< when not empty, replaces the machine's flat-field image (reprocess)
+  /// Live run: also write a recorded set (frames, golden, flat, manifest.yaml) into this folder.
+  std::filesystem::path record_dir;
+  /// Continue this Canceled or Interrupted run instead of creating one: `recipe.sites` are its
+  /// sites that are not done (Store::resume_run reopens them); done sites are not touched.
+  std::optional<RunId> resume;
+  std::string graph_path;  ///< remembered in the run record so `resume` can run it again
+  std::string model_path;  ///< remembered in the run record so `resume` can run it again
 };
 
 struct RunReport {
@@ -65,14 +82,17 @@ int exit_code_for(const RunReport& report) noexcept;
 /// request_stop() and active_run() may be called from any thread at any time.
 class RunController {
  public:
-  RunController(Machine machine, const std::filesystem::path& db);
+  /// Opens the store, marks runs of dead processes Interrupted, and restores hardware faults
+  /// recorded by earlier processes (a Faulted device refuses runs until reset).
+  RunController(Machine machine, const std::filesystem::path& db,
+                HardwareAgent::Options agent_options = {});
   ~RunController();
   RunController(const RunController&) = delete;
   RunController& operator=(const RunController&) = delete;
 
   /// Runs one inspection to a terminal state. The safe-stop sequence always runs, also after a
-  /// cancellation or a failure. Throws RunRejected if a run is in progress, StoreError if the store
-  /// cannot record the run's start.
+  /// cancellation or a failure. Throws RunRejected if a run is in progress or a device is Faulted,
+  /// StoreError if the store cannot record the run's start.
   RunReport run(const RunRequest& request);
 
   /// Requests a stop of run `id` (or of the active run when `id` is empty). A request for a run
@@ -80,6 +100,11 @@ class RunController {
   /// A second request can only escalate stop -> abort; the first reason is kept.
   bool request_stop(std::optional<RunId> id, StopReason reason, StopStrength strength,
                     std::string origin = {});
+
+  /// The machine's interlock fired: aborts the active run at once with reason emergency_stop.
+  bool emergency_stop(const std::string& origin);
+  /// Clears hardware faults (the operator's reset), in the store and in the agent.
+  int reset_hardware(const std::string& who);
 
   [[nodiscard]] std::optional<RunId> active_run() const;
   /// The active run's stop token (a never-stopping token when no run is active).
@@ -90,8 +115,10 @@ class RunController {
  private:
   std::vector<SafeStopStep> safe_stop_steps(Journal& journal, pipeline::SiteTracker& tracker,
                                             const Recipe& recipe);
+  void refuse_if_faulted();
 
   std::unique_ptr<Store> store_;
+  RunOwnerLock owner_;
   std::unique_ptr<HardwareAgent> agent_;
   std::mutex run_mutex_;  ///< held for the whole of a run, safe-stop included
   mutable std::mutex active_mutex_;

@@ -15,6 +15,8 @@ std::string_view to_string(CallOutcome outcome) noexcept {
       return "failed";
     case CallOutcome::timed_out:
       return "timed_out";
+    case CallOutcome::skipped:
+      return "skipped";
   }
   return "unknown";
 }

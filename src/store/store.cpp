@@ -106,7 +106,17 @@ struct Store::Impl {
   explicit Impl(const std::filesystem::path& path) : db(path, kBusyTimeoutMs) {
     open_pragmas(db);
     store::ensure_schema(db);
+    // Tables added after schema v1 without a migration step: created when missing.
+    db.exec(kHardwareTables);
   }
+  static constexpr const char* kHardwareTables = R"sql(
+CREATE TABLE IF NOT EXISTS hardware_faults (
+  device TEXT PRIMARY KEY, reason TEXT NOT NULL, since TEXT NOT NULL, run_id INTEGER);
+CREATE TABLE IF NOT EXISTS hardware_resets (
+  id INTEGER PRIMARY KEY, device TEXT NOT NULL, reason TEXT NOT NULL, reset_by TEXT NOT NULL,
+  reset_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS run_owners (run_id INTEGER PRIMARY KEY, lock_path TEXT NOT NULL);
+)sql";
   Database db;
 };
 
@@ -430,6 +440,69 @@ SiteCounts Store::count_sites(RunId id) const {
     }
   }
   return c;
+}
+
+void Store::record_fault(const std::string& device, const std::string& reason, RunId run) {
+  Statement(impl_->db,
+            "INSERT INTO hardware_faults (device, reason, since, run_id) VALUES (?1, ?2, ?3, ?4) "
+            "ON CONFLICT (device) DO UPDATE SET reason = excluded.reason, since = excluded.since, "
+            "run_id = excluded.run_id")
+      .bind_text(1, device)
+      .bind_text(2, reason)
+      .bind_text(3, store::iso8601_utc_now())
+      .bind_int(4, run)
+      .run();
+}
+
+std::vector<DeviceFault> Store::faults() const {
+  std::vector<DeviceFault> out;
+  Statement s(impl_->db, "SELECT device, reason, since, run_id FROM hardware_faults ORDER BY device");
+  while (s.step()) {
+    out.push_back({s.column_text(0), s.column_text(1), s.column_text(2), s.column_int(3)});
+  }
+  return out;
+}
+
+int Store::reset_faults(const std::string& who) {
+  Database& db = impl_->db;
+  Transaction tx(db);
+  Statement(db,
+            "INSERT INTO hardware_resets (device, reason, reset_by, reset_at) "
+            "SELECT device, reason, ?1, ?2 FROM hardware_faults")
+      .bind_text(1, who)
+      .bind_text(2, store::iso8601_utc_now())
+      .run();
+  Statement(db, "DELETE FROM hardware_faults").run();
+  const int n = db.changes();
+  tx.commit();
+  return n;
+}
+
+void Store::set_run_owner(RunId id, const std::string& lock_path) {
+  Statement(impl_->db, "INSERT OR REPLACE INTO run_owners (run_id, lock_path) VALUES (?1, ?2)")
+      .bind_int(1, id)
+      .bind_text(2, lock_path)
+      .run();
+}
+
+std::vector<std::pair<RunId, std::string>> Store::unfinished_runs() const {
+  std::vector<std::pair<RunId, std::string>> out;
+  Statement s(impl_->db,
+              "SELECT r.id, COALESCE(o.lock_path, '') FROM runs r "
+              "LEFT JOIN run_owners o ON o.run_id = r.id "
+              "WHERE r.state IN ('Starting', 'Running', 'Stopping') ORDER BY r.id");
+  while (s.step()) out.emplace_back(s.column_int(0), s.column_text(1));
+  return out;
+}
+
+void Store::mark_interrupted(RunId id, const std::string& message) {
+  Statement(impl_->db,
+            "UPDATE runs SET state = 'Interrupted', message = ?2, ended_at = ?3 "
+            "WHERE id = ?1 AND state IN ('Starting', 'Running', 'Stopping')")
+      .bind_int(1, id)
+      .bind_text(2, message)
+      .bind_text(3, store::iso8601_utc_now())
+      .run();
 }
 
 }  // namespace ws

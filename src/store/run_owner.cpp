@@ -1,0 +1,65 @@
+#include "store/run_owner.hpp"
+
+#include "waferscan/error.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+namespace ws {
+
+RunOwnerLock::RunOwnerLock(const std::filesystem::path& db) {
+  std::filesystem::path dir = db;
+  dir += ".owners";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
+  path_ = (dir / (std::to_string(::getpid()) + "-" + std::to_string(stamp) + ".lock")).string();
+  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0 || ::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    throw StoreError("cannot create the run owner lock " + path_ + ": " + std::strerror(errno));
+  }
+}
+
+RunOwnerLock::~RunOwnerLock() {
+  if (fd_ >= 0) {
+    ::unlink(path_.c_str());
+    ::close(fd_);
+  }
+}
+
+namespace {
+// True if the lock file's owner is provably gone: the file is missing, or its lock can be taken.
+bool owner_gone(const std::string& lock_path, std::int64_t pid) {
+  if (lock_path.empty()) {
+    // Crashed between creating the run and recording its lock: fall back to the pid.
+    return pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH);
+  }
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT;
+  const bool gone = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+  if (gone) ::unlink(lock_path.c_str());
+  ::close(fd);
+  return gone;
+}
+}  // namespace
+
+std::vector<RunId> recover_interrupted_runs(Store& store) {
+  std::vector<RunId> marked;
+  for (const auto& [id, lock_path] : store.unfinished_runs()) {
+    const auto run = store.run(id);
+    if (!run || !owner_gone(lock_path, run->owner_pid)) continue;
+    store.mark_interrupted(id, "the process running it (pid " + std::to_string(run->owner_pid) +
+                                   ") died; resume it with `waferscan resume " +
+                                   std::to_string(id) + "`");
+    marked.push_back(id);
+  }
+  return marked;
+}
+
+}  // namespace ws
