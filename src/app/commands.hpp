@@ -20,6 +20,10 @@ Command add_run_command(CLI::App& app);     // cmd_run.cpp
 Command add_runs_command(CLI::App& app);    // cmd_query.cpp
 Command add_show_command(CLI::App& app);    // cmd_query.cpp
 Command add_export_command(CLI::App& app);  // cmd_query.cpp
+Command add_import_command(CLI::App& app);    // cmd_classify.cpp
+Command add_train_command(CLI::App& app);     // cmd_classify.cpp
+Command add_score_command(CLI::App& app);     // cmd_classify.cpp
+Command add_crossval_command(CLI::App& app);  // cmd_classify.cpp
 
 /// Adds `--db FILE` (default waferscan.db) bound to `db`.
 void add_db_option(CLI::App* sub, std::string& db);

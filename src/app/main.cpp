@@ -21,6 +21,10 @@ int main(int argc, char** argv) {
       ws::app::add_runs_command(app),
       ws::app::add_show_command(app),
       ws::app::add_export_command(app),
+      ws::app::add_import_command(app),
+      ws::app::add_train_command(app),
+      ws::app::add_score_command(app),
+      ws::app::add_crossval_command(app),
   };
 
   try {

@@ -1,0 +1,273 @@
+// `waferscan import pairs`, `train`, `score` and `crossval`: classification on labelled image sets.
+#include "app/commands.hpp"
+#include "classify/evaluation.hpp"
+#include "io/import_pairs.hpp"
+#include "waferscan/error.hpp"
+#include "waferscan/manifest.hpp"
+#include "waferscan/store.hpp"
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+
+namespace ws::app {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+/// The DeepPCB layout's class numbers 1..6. Only the default of `import pairs --classes`: the names
+/// are written into the set's manifest, and everything after import reads them from there.
+constexpr const char* kDeepPcbClasses = "open,short,mousebite,spur,copper,pin-hole";
+
+std::vector<std::string> split_names(const std::string& list) {
+  std::vector<std::string> out;
+  std::stringstream in(list);
+  for (std::string name; std::getline(in, name, ',');) out.push_back(name);
+  return out;
+}
+
+int cmd_import_pairs(const std::string& dir, const std::string& out, const std::string& classes) {
+  Manifest m = io::import_pairs(dir, out, split_names(classes));
+  const cv::Mat first = cv::imread(m.frames.front().image.string(), cv::IMREAD_GRAYSCALE);
+  if (first.empty())
+    throw ConfigError(m.frames.front().image.string(), 0, "", "cannot decode image");
+  m.frame_width = first.cols;
+  m.frame_height = first.rows;
+  m.lot_id = fs::path(dir).filename().string();
+  int labelled = 0;
+  int defects = 0;
+  for (const FrameEntry& f : m.frames) {
+    if (!f.truth) continue;
+    ++labelled;
+    for (const LabelledDefect& d : *f.truth) {
+      ++defects;
+      if (d.bbox.x + d.bbox.width > m.frame_width || d.bbox.y + d.bbox.height > m.frame_height) {
+        throw ConfigError((fs::path(dir) / (f.name + ".txt")).string(), 0, "",
+                          "a box extends outside the " + std::to_string(m.frame_width) + "x" +
+                              std::to_string(m.frame_height) + " frame");
+      }
+    }
+  }
+  save_manifest(m);
+  std::printf("imported %zu pairs (%d labelled, %d defects) into %s\n", m.frames.size(), labelled,
+              defects, m.path.string().c_str());
+  return 0;
+}
+
+/// Detection settings for `train`: the defaults suit binarised pairs (DeepPCB): the difference of
+/// two binary images is ~0 or ~255, so a fixed level well above JPEG noise; every step documented
+/// in docs/classification.md.
+struct ProfileArgs {
+  classify::DetectionProfile p = [] {
+    classify::DetectionProfile d;
+    d.spec.threshold_sigma = 0;
+    d.spec.min_threshold = 100;
+    d.spec.min_area_px = 12;
+    d.spec.max_shift_px = 12;
+    d.merge_px = 4;
+    d.context_margin_px = 6;
+    d.context_min_contrast = 64;
+    d.box_margin_px = 8;
+    d.min_core_fraction = 0.3;
+    return d;
+  }();
+  void add(CLI::App* sub) {
+    sub->add_option("--min-threshold", p.spec.min_threshold, "Difference level, grey levels")
+        ->capture_default_str();
+    sub->add_option("--min-area", p.spec.min_area_px, "Smallest blob, pixels")
+        ->capture_default_str();
+    sub->add_option("--min-core", p.min_core_fraction,
+                    "Drop blobs with less of their change surviving a 3x3 erosion (edge lines)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0));
+    sub->add_option("--merge-px", p.merge_px, "Merge blobs closer than this (-1: never)")
+        ->capture_default_str();
+    sub->add_option("--box-margin", p.box_margin_px, "Reported box = blob box grown by this")
+        ->capture_default_str();
+  }
+};
+
+void print_scores(const classify::Scorer& s, bool json, const Json& extra = {}) {
+  if (json) {
+    Json j = extra.is_object() ? extra : Json::object();
+    const auto row = [](const classify::ClassScore& c) {
+      return Json{
+          {"class", c.name},       {"truths", c.truths},         {"detections", c.detections},
+          {"correct", c.correct},  {"precision", c.precision()}, {"recall", c.recall()},
+          {"f_score", c.f_score()}};
+    };
+    j["frames"] = s.frames();
+    j["classes"] = Json::array();
+    for (const auto& c : s.per_class()) j["classes"].push_back(row(c));
+    j["overall"] = row(s.overall());
+    std::cout << j.dump(2) << std::endl;
+    return;
+  }
+  std::printf("%-12s %7s %10s %8s %9s %7s %7s\n", "class", "truths", "detections", "correct",
+              "precision", "recall", "F");
+  const auto line = [](const classify::ClassScore& c) {
+    std::printf("%-12s %7d %10d %8d %9.4f %7.4f %7.4f\n", c.name.c_str(), c.truths, c.detections,
+                c.correct, c.precision(), c.recall(), c.f_score());
+  };
+  for (const auto& c : s.per_class()) line(c);
+  line(s.overall());
+  std::printf("(%d frames; correct = IoU > 0.33 with a true box of the same class)\n", s.frames());
+}
+
+int cmd_train(const std::string& set, const std::string& out, const classify::DetectionProfile& p) {
+  const Manifest m = load_manifest(set);
+  const auto frames = classify::load_labelled_frames(m);
+  if (frames.empty()) throw ConfigError(m.path.string(), 0, "frames", "no labelled frames");
+  const auto blobs = classify::detect_frames(frames, p);
+  std::vector<std::size_t> all(frames.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  const auto ex = classify::collect_examples(frames, blobs, all);
+  if (ex.features.empty()) throw ConfigError(m.path.string(), 0, "frames", "no blob on a true box");
+  const auto model = classify::Classifier::train(ex.features, ex.labels, {{}, p});
+  model.save(out);
+  std::map<std::string, int> per_class;
+  for (const auto& l : ex.labels) ++per_class[l];
+  std::printf("trained %s on %zu frames: %zu blobs on true boxes (", out.c_str(), frames.size(),
+              ex.features.size());
+  bool first = true;
+  for (const auto& [name, n] : per_class) {
+    std::printf("%s%s %d", first ? "" : ", ", name.c_str(), n);
+    first = false;
+  }
+  std::printf("), %d elsewhere (not trained)\n", ex.unlabelled);
+  return 0;
+}
+
+int cmd_score(RunId run, const std::string& truth_set, const std::string& db, bool json) {
+  const Manifest m = load_manifest(truth_set);
+  std::map<int, const FrameEntry*> by_site;
+  for (const FrameEntry& f : m.frames) by_site[f.site_index] = &f;
+  Store store(db);
+  if (!store.run(run)) throw ConfigError(db, 0, "RUN_ID", "no run " + std::to_string(run));
+  classify::Scorer scorer;
+  int skipped = 0;
+  for (const SiteResult& s : store.sites(run)) {
+    const auto it = by_site.find(s.site.index);
+    if (it == by_site.end() || !it->second->truth) {
+      ++skipped;
+      continue;
+    }
+    if (s.status != SiteStatus::done) ++skipped;  // still scored: its true boxes count as missed
+    scorer.add(s.defects, *it->second->truth);
+  }
+  print_scores(scorer, json, Json{{"run", run}, {"truth", m.path.string()}});
+  if (!json && skipped > 0) std::printf("%d sites not done or without truth\n", skipped);
+  return 0;
+}
+
+int cmd_crossval(const std::string& set, int folds, int threads, int repeat, bool json,
+                 const classify::DetectionProfile& p) {
+  const Manifest m = load_manifest(set);
+  const auto frames = classify::load_labelled_frames(m);
+  const auto blobs = classify::detect_frames(frames, p);
+  const auto cv = classify::crossval(frames, blobs, p, folds);
+  std::vector<std::size_t> all(frames.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  const auto ex = classify::collect_examples(frames, blobs, all);
+  const auto model = classify::Classifier::train(ex.features, ex.labels, {{}, p});
+  const double fps = classify::measure_fps(frames, model, p, threads, repeat);
+  Json extra{{"folds", folds}, {"threads", threads}, {"fps", fps}};
+  extra["fold_f_score"] = Json::array();
+  for (const auto& f : cv.per_fold) extra["fold_f_score"].push_back(f.f_score());
+  print_scores(cv.pooled, json, extra);
+  if (!json) {
+    std::printf("folds:");
+    for (const auto& f : cv.per_fold) std::printf(" %.4f", f.f_score());
+    std::printf(
+        "\nthroughput: %.0f frames/s with %d threads (median of %d; decoded frames, "
+        "preprocess+detect+context+classify)\n",
+        fps, threads, repeat);
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_import_command(CLI::App& app) {
+  struct Args {
+    std::string dir;
+    std::string out;
+    std::string classes = kDeepPcbClasses;
+  };
+  auto a = std::make_shared<Args>();
+  auto* sub = app.add_subcommand("import", "Import recorded data as a recorded set");
+  sub->require_subcommand(1);
+  auto* pairs = sub->add_subcommand("pairs", "A folder of NAME_test.*/NAME_temp.*[/NAME.txt]");
+  pairs->add_option("DIR", a->dir, "Folder of pairs")->required();
+  pairs->add_option("--out", a->out, "The set folder to create")->required();
+  pairs->add_option("--classes", a->classes, "Class names for label numbers 1, 2, ... (comma list)")
+      ->capture_default_str();
+  return {sub, [a] { return cmd_import_pairs(a->dir, a->out, a->classes); }};
+}
+
+Command add_train_command(CLI::App& app) {
+  struct Args {
+    std::string set;
+    std::string out;
+    ProfileArgs profile;
+  };
+  auto a = std::make_shared<Args>();
+  auto* sub = app.add_subcommand("train", "Train a classifier model from a labelled set");
+  sub->add_option("SET", a->set, "Recorded set (folder or manifest.yaml)")->required();
+  sub->add_option("--out", a->out, "Model file to write (JSON)")->required();
+  a->profile.add(sub);
+  return {sub, [a] { return cmd_train(a->set, a->out, a->profile.p); }};
+}
+
+Command add_score_command(CLI::App& app) {
+  struct Args {
+    RunId run = 0;
+    std::string truth;
+    std::string db = "waferscan.db";
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto* sub = app.add_subcommand("score", "Score a run's defects against a set's labels");
+  sub->add_option("RUN_ID", a->run, "Run id")->required();
+  sub->add_option("--truth", a->truth, "Labelled recorded set")->required();
+  add_db_option(sub, a->db);
+  sub->add_flag("--json", a->json, "JSON output");
+  return {sub, [a] { return cmd_score(a->run, a->truth, a->db, a->json); }};
+}
+
+Command add_crossval_command(CLI::App& app) {
+  struct Args {
+    std::string set;
+    int folds = 5;
+    int threads = 2;
+    int repeat = 5;
+    bool json = false;
+    ProfileArgs profile;
+  };
+  auto a = std::make_shared<Args>();
+  auto* sub = app.add_subcommand("crossval", "k-fold cross-validation and throughput on a set");
+  sub->add_option("SET", a->set, "Labelled recorded set")->required();
+  sub->add_option("--folds", a->folds, "Folds (frame i is in fold i mod k)")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 1000));
+  sub->add_option("--threads", a->threads, "Threads for the throughput measurement")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  sub->add_option("--repeat", a->repeat, "Throughput repetitions (median)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  sub->add_flag("--json", a->json, "JSON output");
+  a->profile.add(sub);
+  return {sub, [a] {
+            return cmd_crossval(a->set, a->folds, a->threads, a->repeat, a->json, a->profile.p);
+          }};
+}
+
+}  // namespace ws::app
