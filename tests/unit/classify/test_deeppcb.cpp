@@ -1,0 +1,112 @@
+// The real-image path end to end on the DeepPCB pairs shipped in data/deeppcb (runs on a fresh
+// machine): import -> manifest save/load -> detect with the model's profile -> train -> classify ->
+// score; training is deterministic; the shipped models load and keep their feature lists.
+#include "classify/classifier.hpp"
+#include "classify/evaluation.hpp"
+#include "classify/features.hpp"
+#include "classify/inspect.hpp"
+#include "io/import_pairs.hpp"
+#include "waferscan/manifest.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <numeric>
+#include <string>
+
+namespace ws::classify {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kSource = WS_SOURCE_DIR;
+const std::vector<std::string> kClasses{"open", "short", "mousebite", "spur", "copper", "pin-hole"};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+class DeepPcb : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = fs::temp_directory_path() / "ws_test_deeppcb_set";
+    fs::remove_all(dir_);
+    Manifest m = io::import_pairs(kSource / "data" / "deeppcb", dir_, kClasses);
+    m.frame_width = 640;
+    m.frame_height = 640;
+    save_manifest(m);
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
+  static fs::path dir_;
+};
+fs::path DeepPcb::dir_;
+
+TEST_F(DeepPcb, ImportTrainScore) {
+  const Manifest m = load_manifest(dir_);
+  ASSERT_GE(m.frames.size(), 3u);
+  EXPECT_EQ(m.classes, kClasses);
+  const auto frames = load_labelled_frames(m);
+  ASSERT_EQ(frames.size(), m.frames.size());
+
+  const Classifier shipped = Classifier::load(kSource / "data" / "models" / "deeppcb.json");
+  ASSERT_TRUE(shipped.detection().has_value());
+  const DetectionProfile profile = *shipped.detection();
+  const auto blobs = detect_frames(frames, profile);
+  std::vector<std::size_t> all(frames.size());
+  std::iota(all.begin(), all.end(), std::size_t{0});
+
+  // A model trained on these frames alone classifies them well.
+  const Examples ex = collect_examples(frames, blobs, all);
+  ASSERT_GT(ex.features.size(), 10u);
+  const Classifier own = Classifier::train(ex.features, ex.labels, {{}, profile});
+  Scorer own_score;
+  score_frames(own, frames, blobs, all, own_score);
+  EXPECT_GT(own_score.overall().f_score(), 0.75);
+
+  // The shipped model (trained on all 211 pairs, these included) through inspect_pair, the
+  // per-frame path that reprocessing and the throughput measurement use.
+  Scorer shipped_score;
+  for (const auto& f : frames) {
+    shipped_score.add(inspect_pair(f.frame, f.reference, shipped, profile, {}), f.truth);
+  }
+  EXPECT_GT(shipped_score.overall().f_score(), 0.8);
+  for (const auto& c : shipped_score.per_class()) {
+    EXPECT_NE(std::find(kClasses.begin(), kClasses.end(), c.name), kClasses.end()) << c.name;
+  }
+}
+
+TEST_F(DeepPcb, TrainingIsDeterministic) {
+  const auto frames = load_labelled_frames(load_manifest(dir_));
+  const DetectionProfile profile =
+      *Classifier::load(kSource / "data" / "models" / "deeppcb.json").detection();
+  std::vector<std::size_t> all(frames.size());
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  const fs::path a = dir_ / "a.json";
+  const fs::path b = dir_ / "b.json";
+  for (const fs::path& out : {a, b}) {
+    const auto blobs = detect_frames(frames, profile);  // in parallel: order must not matter
+    const Examples ex = collect_examples(frames, blobs, all);
+    Classifier::train(ex.features, ex.labels, {{}, profile}).save(out);
+  }
+  EXPECT_EQ(slurp(a), slurp(b));
+  const Classifier back = Classifier::load(a);
+  ASSERT_TRUE(back.detection().has_value());
+  EXPECT_EQ(back.detection()->box_margin_px, profile.box_margin_px);
+  EXPECT_DOUBLE_EQ(back.detection()->min_core_fraction, profile.min_core_fraction);
+}
+
+TEST(ShippedModels, SimKeepsItsSevenFeaturesAndDeepPcbUsesTheContext) {
+  const Classifier sim = Classifier::load(kSource / "data" / "models" / "sim.json");
+  EXPECT_EQ(sim.features().size(), 7u);
+  EXPECT_FALSE(sim.detection().has_value());
+  const Classifier pcb = Classifier::load(kSource / "data" / "models" / "deeppcb.json");
+  EXPECT_EQ(pcb.features(), feature_names());
+  EXPECT_EQ(pcb.class_names().size(), 6u);
+}
+
+}  // namespace
+}  // namespace ws::classify
