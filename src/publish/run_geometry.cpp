@@ -1,0 +1,121 @@
+#include "publish/run_geometry.hpp"
+
+#include "classify/classifier.hpp"
+#include "waferscan/error.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+namespace ws::publish {
+
+RunGeometry geometry_from_recipe(const Recipe& recipe) {
+  RunGeometry g;
+  g.lot_id = recipe.wafer.lot_id;
+  g.wafer_id = recipe.wafer.wafer_id;
+  g.wafer_diameter_mm = recipe.wafer.diameter_mm;
+  g.die_pitch_x_um = recipe.wafer.die_pitch_x_um;
+  g.die_pitch_y_um = recipe.wafer.die_pitch_y_um;
+  g.die_origin_x_um = recipe.wafer.die_origin_x_um;
+  g.die_origin_y_um = recipe.wafer.die_origin_y_um;
+  g.frame_width = recipe.camera.width;
+  g.frame_height = recipe.camera.height;
+  g.pixel_size_um = recipe.camera.pixel_size_um;
+  g.source = recipe.path.string();
+  // The class numbers should follow the classifier that named the defects; a model that no longer
+  // loads only costs the numbering, not the export, so fall back to the simulator's classes.
+  g.model_classes = recipe.simulation.defect_classes;
+  if (!recipe.model.empty()) {
+    try {
+      g.model_classes = classify::Classifier::load(recipe.model).class_names();
+    } catch (const std::exception&) {
+    }
+  }
+  return g;
+}
+
+RunGeometry geometry_from_manifest(const Manifest& manifest) {
+  RunGeometry g;
+  g.lot_id = manifest.lot_id;
+  g.wafer_id = manifest.wafer_id;
+  g.wafer_diameter_mm = manifest.wafer_diameter_mm;
+  g.die_pitch_x_um = manifest.die_pitch_x_um;
+  g.die_pitch_y_um = manifest.die_pitch_y_um;
+  g.die_origin_x_um = manifest.die_origin_x_um;
+  g.die_origin_y_um = manifest.die_origin_y_um;
+  g.frame_width = manifest.frame_width;
+  g.frame_height = manifest.frame_height;
+  g.pixel_size_um = manifest.pixel_size_um;
+  g.model_classes = manifest.classes;
+  g.source = manifest.path.string();
+  return g;
+}
+
+RunGeometry load_run_geometry(const RunRecord& run) {
+  const std::filesystem::path path = run.recipe_path;
+  std::error_code ec;
+  if (path.empty() || !std::filesystem::is_regular_file(path, ec)) {
+    throw ConfigError(run.recipe_path, 0, "recipe_path",
+                      "the recipe of run " + std::to_string(run.id) +
+                          " is gone; the export needs it for the wafer and camera geometry");
+  }
+  return geometry_from_recipe(load_recipe(path));
+}
+
+ClassTable::ClassTable(const RunGeometry& geometry, const std::vector<SiteResult>& sites) {
+  names_.push_back("unclassified");
+  for (const auto& n : geometry.model_classes) {
+    if (std::find(names_.begin(), names_.end(), n) == names_.end()) names_.push_back(n);
+  }
+  for (const auto& s : sites) {
+    for (const auto& d : s.defects) {
+      if (d.class_name.empty()) continue;
+      if (std::find(names_.begin(), names_.end(), d.class_name) == names_.end()) {
+        names_.push_back(d.class_name);
+      }
+    }
+  }
+}
+
+int ClassTable::number(const std::string& class_name) const {
+  if (class_name.empty()) return 0;
+  const auto it = std::find(names_.begin(), names_.end(), class_name);
+  return it == names_.end() ? 0 : static_cast<int>(it - names_.begin());
+}
+
+cv::Point2d defect_position_um(const RunGeometry& g, const SiteResult& site, const Defect& d) {
+  const cv::Rect& b = d.features.bbox;
+  const double cx = b.x + b.width / 2.0;
+  const double cy = b.y + b.height / 2.0;
+  return {site.site.x_um + (cx - g.frame_width / 2.0) * g.pixel_size_um,
+          site.site.y_um + (cy - g.frame_height / 2.0) * g.pixel_size_um};
+}
+
+cv::Point2d die_corner_um(const RunGeometry& g, int die_i, int die_j) {
+  return {g.die_origin_x_um + die_i * g.die_pitch_x_um,
+          g.die_origin_y_um + die_j * g.die_pitch_y_um};
+}
+
+double inspected_area_per_site_um2(const RunGeometry& g) {
+  const double w = std::min(g.frame_width * g.pixel_size_um, g.die_pitch_x_um);
+  const double h = std::min(g.frame_height * g.pixel_size_um, g.die_pitch_y_um);
+  return w * h;
+}
+
+int inspected_sites(const std::vector<SiteResult>& sites) {
+  return static_cast<int>(std::count_if(sites.begin(), sites.end(), [](const SiteResult& s) {
+    return s.status == SiteStatus::done;
+  }));
+}
+
+double defect_density_per_cm2(const RunGeometry& g, const std::vector<SiteResult>& sites) {
+  int defects = 0;
+  for (const auto& s : sites) defects += static_cast<int>(s.defects.size());
+  const double area_cm2 = inspected_sites(sites) * inspected_area_per_site_um2(g) / 1e8;
+  return area_cm2 > 0 ? defects / area_cm2 : 0.0;
+}
+
+bool completely_inspected(const std::vector<SiteResult>& sites) {
+  return !sites.empty() && inspected_sites(sites) == static_cast<int>(sites.size());
+}
+
+}  // namespace ws::publish

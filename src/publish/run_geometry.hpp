@@ -1,0 +1,80 @@
+// What the exports (KLARF, CSV, wafer map) need beyond the store: the wafer and camera geometry of
+// a run, the class-number table, where each defect lies on the wafer, and the inspected area.
+#pragma once
+
+#include "waferscan/manifest.hpp"
+#include "waferscan/recipe.hpp"
+#include "waferscan/store.hpp"
+
+#include <opencv2/core/types.hpp>
+
+#include <string>
+#include <vector>
+
+namespace ws::publish {
+
+/// Geometry of one run, in micrometres in stage coordinates. Convention (documented in the
+/// README): stage (0, 0) is the wafer centre; die (i, j) has its lower-left corner at
+/// die_origin + (i * pitch_x, j * pitch_y); frame columns run along +x and rows along +y of the
+/// stage, so a pixel (c, r) of the frame taken at stage position P lies at
+/// P + ((c, r) - frame centre) * pixel_size.
+struct RunGeometry {
+  std::string lot_id;
+  std::string wafer_id;
+  double wafer_diameter_mm = 200;
+  double die_pitch_x_um = 10000;
+  double die_pitch_y_um = 10000;
+  double die_origin_x_um = 0;
+  double die_origin_y_um = 0;
+  int frame_width = 0;
+  int frame_height = 0;
+  double pixel_size_um = 1;
+  /// The classifier's class names in model order (class number = position + 1); may be empty.
+  std::vector<std::string> model_classes;
+  std::string source;  ///< the recipe or manifest the geometry came from (for messages)
+};
+
+/// Geometry of a recipe; `model_classes` from the recipe's classifier model when it loads,
+/// otherwise the simulator's defect classes.
+RunGeometry geometry_from_recipe(const Recipe& recipe);
+/// Geometry of a recorded set; `model_classes` are the set's label classes.
+RunGeometry geometry_from_manifest(const Manifest& manifest);
+
+/// Geometry of a stored run, read from its recipe file. Throws ConfigError naming the recipe when
+/// the file is gone or no longer valid (the export cannot place defects without it).
+RunGeometry load_run_geometry(const RunRecord& run);
+
+/// KLARF class numbers: 0 is "unclassified" (an empty class name), then the model's classes in
+/// model order, then any other class name found in the sites, in order of first appearance.
+class ClassTable {
+ public:
+  ClassTable(const RunGeometry& geometry, const std::vector<SiteResult>& sites);
+  [[nodiscard]] int number(const std::string& class_name) const;
+  /// names()[k] is the name of class number k.
+  [[nodiscard]] const std::vector<std::string>& names() const { return names_; }
+
+ private:
+  std::vector<std::string> names_;
+};
+
+/// A defect's bbox centre on the wafer (stage coordinates, um), per the convention above.
+cv::Point2d defect_position_um(const RunGeometry& g, const SiteResult& site, const Defect& d);
+
+/// Lower-left corner of die (i, j) in stage coordinates (um).
+cv::Point2d die_corner_um(const RunGeometry& g, int die_i, int die_j);
+
+/// Area looked at on one site, in um^2: the frame's field of view, clipped to the die (a frame
+/// larger than its die does not count the neighbours' area).
+double inspected_area_per_site_um2(const RunGeometry& g);
+
+/// Sites that were inspected: status `done` (incomplete and error sites stored no defects).
+int inspected_sites(const std::vector<SiteResult>& sites);
+
+/// Defects per cm^2 of inspected area: defects / (inspected sites * inspected_area_per_site).
+/// Zero when nothing was inspected.
+double defect_density_per_cm2(const RunGeometry& g, const std::vector<SiteResult>& sites);
+
+/// True when every site of the run was inspected (all `done`).
+bool completely_inspected(const std::vector<SiteResult>& sites);
+
+}  // namespace ws::publish
