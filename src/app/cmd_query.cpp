@@ -1,6 +1,9 @@
 // `waferscan runs`, `show` and `export`: reading stored runs.
 #include "app/commands.hpp"
 #include "app/json_views.hpp"
+#include "publish/csv_export.hpp"
+#include "publish/klarf.hpp"
+#include "publish/wafer_map.hpp"
 #include "waferscan/error.hpp"
 #include "waferscan/store.hpp"
 
@@ -8,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 namespace ws::app {
 
@@ -55,16 +59,32 @@ int cmd_show(const std::string& db, RunId id, bool json) {
 int cmd_export(const std::string& db, RunId id, const std::string& format, const std::string& out) {
   Store store(db);
   const RunRecord run = find_run(store, id);
-  if (format != "json") {
-    throw ConfigError("", 0, "--format", "unsupported export format '" + format + "'");
+  if (format == "png") {
+    if (out.empty() || out == "-")
+      throw ConfigError("", 0, "--out", "--format png needs --out FILE");
+    publish::write_wafer_map_png(out, run, store.sites(id), publish::load_run_geometry(run));
+    return 0;
   }
-  const std::string text = app::export_json(run, store.sites(id)).dump(2);
+  std::string text;
+  if (format == "json") {
+    text = app::export_json(run, store.sites(id)).dump(2) + "\n";
+  } else {
+    std::ostringstream s;
+    if (format == "csv") {
+      publish::write_csv(s, run, store.sites(id), publish::load_run_geometry(run));
+    } else {
+      publish::write_klarf(
+          s, run, store.sites(id), publish::load_run_geometry(run),
+          format == "klarf12" ? publish::KlarfVersion::v1_2 : publish::KlarfVersion::v1_8);
+    }
+    text = s.str();
+  }
   if (out.empty() || out == "-") {
-    std::cout << text << std::endl;
+    std::cout << text << std::flush;
   } else {
     std::ofstream f(out);
     if (!f) throw ConfigError(out, 0, "--out", "cannot open for writing");
-    f << text << '\n';
+    f << text;
   }
   return 0;
 }
@@ -113,8 +133,8 @@ Command add_export_command(CLI::App& app) {
   sub->add_option("RUN_ID", a->id, "Run id")->required();
   sub->add_option("--format", a->format, "Output format")
       ->required()
-      ->check(CLI::IsMember({"json"}));
-  sub->add_option("--out", a->out, "Output file (default stdout)");
+      ->check(CLI::IsMember({"json", "klarf", "klarf12", "csv", "png"}));
+  sub->add_option("--out", a->out, "Output file (default stdout; required for png)");
   add_db_option(sub, a->db);
   return {sub, [a] { return cmd_export(a->db, a->id, a->format, a->out); }};
 }

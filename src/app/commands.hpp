@@ -24,6 +24,7 @@ Command add_import_command(CLI::App& app);    // cmd_classify.cpp
 Command add_train_command(CLI::App& app);     // cmd_classify.cpp
 Command add_score_command(CLI::App& app);     // cmd_classify.cpp
 Command add_crossval_command(CLI::App& app);  // cmd_classify.cpp
+Command add_graph_command(CLI::App& app);     // cmd_graph.cpp
 
 /// Adds `--db FILE` (default waferscan.db) bound to `db`.
 void add_db_option(CLI::App* sub, std::string& db);

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
       ws::app::add_train_command(app),
       ws::app::add_score_command(app),
       ws::app::add_crossval_command(app),
+      ws::app::add_graph_command(app),
   };
 
   try {
