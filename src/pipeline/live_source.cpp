@@ -63,8 +63,13 @@ void LiveSource::acquire(const SiteJob& job, std::shared_ptr<Delivery> delivery)
     } catch (const CommandAbandoned&) {
       throw;  // the run may be gone: touch nothing more
     } catch (const HardwareAborted& e) {
-      work->result.status = SiteStatus::incomplete;
-      work->result.reason = std::string("acquisition aborted: ") + e.what();
+      // Aborted by the run (abort requested): abandoned. Otherwise the watchdog aborted a call
+      // that overran its timeout: a failed acquisition.
+      const bool by_run = token.abort_requested();
+      work->result.status = by_run ? SiteStatus::incomplete : SiteStatus::error;
+      work->result.reason = std::string(by_run ? "acquisition aborted: "
+                                               : "acquisition timed out and was aborted: ") +
+                            e.what();
     } catch (const std::exception& e) {
       work->result.status = SiteStatus::error;
       work->result.reason = std::string("acquisition failed: ") + e.what();

@@ -371,9 +371,19 @@ RunReport RunController::run(const RunRequest& request) {
       // No new site starts: queued acquisitions leave the graph as not_started.
       agent_->drop_pending();
       if (s == StopStrength::abort) {
-        if (camera) camera->abort();  // null when reprocessing a recorded set
-        if (stage) stage->stop();
         graph.cancel();
+        // Driver abort paths may fail; that must not keep the other one from being called or
+        // escape into whichever thread requested the stop. The safe-stop sequence calls them again.
+        try {
+          if (camera) camera->abort();  // null when reprocessing a recorded set
+        } catch (const std::exception& e) {
+          spdlog::warn("camera abort failed: {}", e.what());
+        }
+        try {
+          if (stage) stage->stop();
+        } catch (const std::exception& e) {
+          spdlog::warn("stage stop failed: {}", e.what());
+        }
       }
     });
 

@@ -51,19 +51,32 @@ inline Recipe quick_recipe(double time_scale = 0.0) {
   return r;
 }
 
-inline GraphSpec default_graph() { return load_graph_spec(source_path("graphs/inspect.yaml")); }
+inline GraphSpec default_graph() {
+  return load_graph_spec(source_path("graphs/inspect.yaml"));
+}
 
 /// A simulated machine, a controller and a store in a temp dir.
 class RunFixture : public ::testing::Test {
  protected:
   void SetUp() override { make(quick_recipe()); }
+  void TearDown() override {
+    // No simulated driver call may stay blocked by an injected hang once the test is over.
+    if (sim_) {
+      sim_->on_interlock({});
+      sim_->release_hangs();
+    }
+    controller_.reset();
+  }
 
-  void make(Recipe r) {
+  void make(Recipe r, HardwareAgent::Options options = {}) {
+    if (sim_) sim_->release_hangs();
     controller_.reset();
     recipe_ = std::move(r);
     sim_ = std::make_unique<SimMachine>(recipe_);
     classifier_ = classify::Classifier::load(recipe_.model);
-    controller_ = std::make_unique<RunController>(sim_->machine(), dir_.path() / "runs.db");
+    controller_ =
+        std::make_unique<RunController>(sim_->machine(), dir_.path() / "runs.db", options);
+    sim_->on_interlock([this](const std::string& why) { controller_->emergency_stop(why); });
   }
 
   RunRequest request() {
