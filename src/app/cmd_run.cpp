@@ -26,6 +26,7 @@ struct RunArgs {
   std::string events;
   std::size_t in_flight = 0;
   double time_scale = -1;  ///< < 0: keep the recipe's
+  std::string record;      ///< --record DIR: also write a recorded set
   bool quiet = false;
 };
 
@@ -89,6 +90,9 @@ int cmd_run(const RunArgs& a) {
   request.graph = graph;
   request.classifier = &classifier;
   request.event_sinks = sinks;
+  request.record_dir = a.record;
+  request.graph_path = std::filesystem::absolute(a.graph).string();  // for `waferscan resume`
+  request.model_path = std::filesystem::absolute(request.recipe.model).string();
   request.progress = [&progress](const Progress& p) { progress(p); };
   const RunReport report = controller.run(request);
   progress.finish();
@@ -110,6 +114,8 @@ Command add_run_command(CLI::App& app) {
   run->add_option("--time-scale", a->time_scale,
                   "Override the recipe's hardware time scale (0 = instant)")
       ->check(CLI::Range(0.0, 100.0));
+  run->add_option("--record", a->record,
+                  "Also write a recorded set (frames, golden, manifest.yaml) into DIR");
   run->add_flag("--quiet", a->quiet, "No progress output");
   return {run, [a] { return cmd_run(*a); }};
 }

@@ -25,6 +25,8 @@ Command add_train_command(CLI::App& app);     // cmd_classify.cpp
 Command add_score_command(CLI::App& app);     // cmd_classify.cpp
 Command add_crossval_command(CLI::App& app);  // cmd_classify.cpp
 Command add_graph_command(CLI::App& app);     // cmd_graph.cpp
+Command add_reprocess_command(CLI::App& app);  // cmd_reprocess.cpp
+Command add_resume_command(CLI::App& app);     // cmd_reprocess.cpp
 
 /// Adds `--db FILE` (default waferscan.db) bound to `db`.
 void add_db_option(CLI::App* sub, std::string& db);

@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
       ws::app::add_score_command(app),
       ws::app::add_crossval_command(app),
       ws::app::add_graph_command(app),
+      ws::app::add_reprocess_command(app),
+      ws::app::add_resume_command(app),
   };
 
   try {

@@ -420,7 +420,7 @@ RunReport RunController::run(const RunRequest& request) {
         {"step", r.name}, {"outcome", to_string(r.outcome)}, {"duration_ms", r.duration_ms}};
     if (!r.message.empty()) f["message"] = r.message;
     journal.event("safe_stop_step", std::move(f));
-    if (r.outcome != CallOutcome::ok) {
+    if (r.outcome != CallOutcome::ok && r.outcome != CallOutcome::skipped) {
       spdlog::warn("safe-stop step {} {}: {}", r.name, to_string(r.outcome), r.message);
     }
   });

@@ -1,0 +1,303 @@
+// `waferscan reprocess SET` (the inspection graph on a recorded set, no hardware) and
+// `waferscan resume RUN_ID` (continue a canceled or interrupted run from its sites not done).
+#include "app/commands.hpp"
+#include "app/progress_printer.hpp"
+#include "app/signals.hpp"
+#include "classify/classifier.hpp"
+#include "pipeline/file_source.hpp"
+#include "run/run_controller.hpp"
+#include "waferscan/error.hpp"
+#include "waferscan/graph_spec.hpp"
+#include "waferscan/manifest.hpp"
+#include "waferscan/recipe.hpp"
+#include "waferscan/sim_machine.hpp"
+#include "waferscan/store.hpp"
+
+#include <opencv2/imgcodecs.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+namespace ws::app {
+
+namespace {
+
+constexpr const char* kDefaultModel = "data/models/sim.json";
+
+struct ReprocessArgs {
+  std::string set;
+  std::string recipe;
+  std::string graph = "graphs/inspect.yaml";
+  std::string model;
+  std::string db = "waferscan.db";
+  std::string sites;
+  std::string events;
+  bool quiet = false;
+};
+
+struct ResumeArgs {
+  RunId id = 0;
+  std::string db = "waferscan.db";
+  std::string events;
+  bool quiet = false;
+};
+
+/// "0-9,15" -> {0..9, 15}. Throws ConfigError (key --sites) on anything else.
+std::set<int> parse_site_ranges(const std::string& text) {
+  std::set<int> out;
+  std::stringstream in(text);
+  std::string part;
+  auto fail = [&](const std::string& why) -> void {
+    throw ConfigError("--sites", 0, "--sites", "'" + text + "': " + why);
+  };
+  auto number = [&](const std::string& s) {
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 7) {
+      fail("expected site indices like 0-9,15, got '" + s + "'");
+    }
+    return std::stoi(s);
+  };
+  while (std::getline(in, part, ',')) {
+    const auto dash = part.find('-');
+    if (dash == std::string::npos) {
+      out.insert(number(part));
+      continue;
+    }
+    const int lo = number(part.substr(0, dash));
+    const int hi = number(part.substr(dash + 1));
+    if (hi < lo) fail("range " + part + " is empty");
+    for (int k = lo; k <= hi; ++k) out.insert(k);
+  }
+  if (out.empty()) fail("no sites");
+  return out;
+}
+
+/// The recipe of a reprocess: the given one (its detection settings and model), or one built from
+/// the manifest; sites and frame size always come from the manifest's frames.
+Recipe reprocess_recipe(const Manifest& m, const std::string& recipe_path) {
+  Recipe r;
+  if (!recipe_path.empty()) {
+    r = load_recipe(recipe_path);
+    if (r.camera.width != m.frame_width || r.camera.height != m.frame_height) {
+      throw ConfigError(recipe_path, 0, "camera",
+                        "the recipe's frames are " + std::to_string(r.camera.width) + "x" +
+                            std::to_string(r.camera.height) + " but the set's are " +
+                            std::to_string(m.frame_width) + "x" + std::to_string(m.frame_height) +
+                            " (" + m.path.string() + ")");
+    }
+  } else {
+    r.path = m.path;
+    r.name = m.dir.filename().string();
+    r.camera.width = m.frame_width;
+    r.camera.height = m.frame_height;
+  }
+  r.camera.pixel_size_um = m.pixel_size_um;
+  r.time_scale = 0;  // no hardware
+  r.faults.clear();  // fault injection acts on the simulator only
+  r.wafer.diameter_mm = m.wafer_diameter_mm;
+  r.wafer.die_pitch_x_um = m.die_pitch_x_um;
+  r.wafer.die_pitch_y_um = m.die_pitch_y_um;
+  r.wafer.die_origin_x_um = m.die_origin_x_um;
+  r.wafer.die_origin_y_um = m.die_origin_y_um;
+  r.wafer.lot_id = m.lot_id;
+  r.wafer.wafer_id = m.wafer_id;
+  r.sites.clear();
+  std::map<int, SiteSpec> by_index;
+  for (const FrameEntry& e : m.frames) {
+    by_index[e.site_index] = SiteSpec{e.site_index, e.name, e.die_i, e.die_j, e.x_um, e.y_um};
+  }
+  for (auto& [index, site] : by_index) r.sites.push_back(std::move(site));
+  return r;
+}
+
+/// Decodes the set's golden reference and flat-field image now, so a bad one is a configuration
+/// error (exit 2) before anything runs, not a failure of every site.
+void load_set_images(const Manifest& m, RunRequest& request) {
+  if (!m.golden.empty()) {
+    std::string error;
+    request.golden = pipeline::read_grey_frame(m.golden, m.frame_width, m.frame_height, error);
+    if (request.golden.empty()) throw ConfigError(m.path.string(), 0, "golden", error);
+  }
+  if (!m.flat.empty()) {
+    cv::Mat flat = cv::imread(m.flat.string(), cv::IMREAD_UNCHANGED);
+    if (flat.empty() || flat.type() != CV_32FC1 || flat.cols != m.frame_width ||
+        flat.rows != m.frame_height) {
+      throw ConfigError(m.path.string(), 0, "flat",
+                        "'" + m.flat.string() + "' is not a 32-bit float " +
+                            std::to_string(m.frame_width) + "x" + std::to_string(m.frame_height) +
+                            " image");
+    }
+    request.flat = flat;
+  }
+}
+
+std::string summary_line(const RunReport& r) {
+  std::ostringstream s;
+  s << "run " << r.id << " " << to_string(r.state);
+  if (r.stop_reason != StopReason::none) s << " (" << to_string(r.stop_reason) << ")";
+  s << ": " << r.sites.done << "/" << r.sites.total << " sites done [incomplete "
+    << r.sites.incomplete << ", error " << r.sites.error << ", not started " << r.sites.not_started
+    << "], " << r.defects << " defects";
+  if (!r.message.empty()) s << ": " << r.message;
+  return s.str();
+}
+
+/// Runs `request` with events, progress and signals wired as `waferscan run` does.
+int execute(Machine machine, const std::string& db, RunRequest request, const std::string& events,
+            bool quiet) {
+  std::ofstream events_file;
+  if (events == "-") {
+    request.event_sinks.push_back(&std::cout);
+  } else if (!events.empty()) {
+    events_file.open(events, std::ios::out | std::ios::trunc);
+    if (!events_file) throw ConfigError(events, 0, "--events", "cannot open for writing");
+    request.event_sinks.push_back(&events_file);
+  }
+  RunController controller(std::move(machine), db);
+  app::SignalStopper signals(controller);
+  app::ProgressPrinter progress(stderr, quiet);
+  request.progress = [&progress](const Progress& p) { progress(p); };
+  const RunReport report = controller.run(request);
+  progress.finish();
+  std::cerr << summary_line(report) << std::endl;
+  return exit_code_for(report);
+}
+
+int cmd_reprocess(const ReprocessArgs& a) {
+  // Everything is validated before the run exists.
+  auto set = std::make_shared<Manifest>(load_manifest(std::filesystem::absolute(a.set)));
+  Recipe recipe = reprocess_recipe(*set, a.recipe);
+  if (!a.sites.empty()) {
+    const std::set<int> wanted = parse_site_ranges(a.sites);
+    std::vector<SiteSpec> chosen;
+    for (const SiteSpec& s : recipe.sites) {
+      if (wanted.count(s.index) != 0) chosen.push_back(s);
+    }
+    for (int k : wanted) {
+      const bool found = std::any_of(recipe.sites.begin(), recipe.sites.end(),
+                                     [k](const SiteSpec& s) { return s.index == k; });
+      if (!found) {
+        throw ConfigError("--sites", 0, "--sites",
+                          "site " + std::to_string(k) + " has no frame in " + set->path.string());
+      }
+    }
+    recipe.sites = std::move(chosen);
+  }
+  const GraphSpec graph = load_graph_spec(a.graph);
+  std::filesystem::path model = a.model;
+  if (model.empty()) model = recipe.model.empty() ? kDefaultModel : recipe.model;
+  const auto classifier = classify::Classifier::load(model);
+
+  RunRequest request;
+  load_set_images(*set, request);
+  request.recipe = std::move(recipe);
+  request.graph = graph;
+  request.classifier = &classifier;
+  request.set = set;
+  request.graph_path = std::filesystem::absolute(a.graph).string();
+  request.model_path = std::filesystem::absolute(model).string();
+  return execute(Machine{}, a.db, std::move(request), a.events, a.quiet);
+}
+
+int cmd_resume(const ResumeArgs& a) {
+  std::optional<RunRecord> run;
+  std::vector<SiteResult> stored;
+  {
+    Store store(a.db);
+    run = store.run(a.id);
+    if (!run) throw ConfigError(a.db, 0, "RUN_ID", "no run " + std::to_string(a.id));
+    if (run->state != RunState::canceled && run->state != RunState::interrupted) {
+      throw ConfigError(a.db, 0, "RUN_ID",
+                        "run " + std::to_string(a.id) + " is " +
+                            std::string(to_string(run->state)) +
+                            "; only a Canceled or Interrupted run can be resumed");
+    }
+    stored = store.sites(a.id);
+  }
+  if (run->graph_path.empty() || run->model_path.empty()) {
+    throw ConfigError(a.db, 0, "RUN_ID",
+                      "run " + std::to_string(a.id) +
+                          " does not record its graph and model (made by an older version)");
+  }
+  std::set<int> not_done;
+  for (const SiteResult& s : stored) {
+    if (s.status != SiteStatus::done) not_done.insert(s.site.index);
+  }
+
+  RunRequest request;
+  std::shared_ptr<Manifest> set;
+  std::unique_ptr<SimMachine> sim;
+  Recipe recipe;
+  if (!run->set_path.empty()) {
+    set = std::make_shared<Manifest>(load_manifest(run->set_path));
+    const bool own_recipe = run->recipe_path != set->path.string();
+    recipe = reprocess_recipe(*set, own_recipe ? run->recipe_path : std::string());
+    load_set_images(*set, request);
+    request.set = set;
+  } else {
+    recipe = load_recipe(run->recipe_path);
+  }
+  std::vector<SiteSpec> again;
+  for (const SiteSpec& s : recipe.sites) {
+    if (not_done.count(s.index) != 0) again.push_back(s);
+  }
+  if (again.size() != not_done.size()) {
+    throw ConfigError(
+        run->set_path.empty() ? run->recipe_path : run->set_path, 0, "sites",
+        "no longer has every site of run " + std::to_string(a.id) + " that is not done");
+  }
+  recipe.sites = std::move(again);
+  const GraphSpec graph = load_graph_spec(run->graph_path);
+  const auto classifier = classify::Classifier::load(run->model_path);
+
+  Machine machine;
+  if (!set) {
+    sim = std::make_unique<SimMachine>(recipe);
+    machine = sim->machine();
+  }
+  request.recipe = std::move(recipe);
+  request.graph = graph;
+  request.classifier = &classifier;
+  request.resume = a.id;
+  request.graph_path = run->graph_path;
+  request.model_path = run->model_path;
+  return execute(std::move(machine), a.db, std::move(request), a.events, a.quiet);
+}
+
+}  // namespace
+
+Command add_reprocess_command(CLI::App& app) {
+  auto a = std::make_shared<ReprocessArgs>();
+  auto* sub = app.add_subcommand("reprocess", "Run the inspection graph on a recorded image set");
+  sub->add_option("SET", a->set, "Recorded set: a folder with manifest.yaml, or the manifest")
+      ->required();
+  sub->add_option("--recipe", a->recipe,
+                  "Recipe for detection settings and model (default: built from the manifest)");
+  sub->add_option("--graph", a->graph, "Graph spec (YAML)")->capture_default_str();
+  sub->add_option(
+      "--model", a->model,
+      std::string("Classifier model (default: the recipe's, else ") + kDefaultModel + ")");
+  add_db_option(sub, a->db);
+  sub->add_option("--sites", a->sites, "Only these site indices, e.g. 0-9,15");
+  sub->add_option("--events", a->events, "Write JSON-lines events to FILE, or '-' for stdout");
+  sub->add_flag("--quiet", a->quiet, "No progress output");
+  return {sub, [a] { return cmd_reprocess(*a); }};
+}
+
+Command add_resume_command(CLI::App& app) {
+  auto a = std::make_shared<ResumeArgs>();
+  auto* sub = app.add_subcommand(
+      "resume", "Continue a canceled or interrupted run from its sites that are not done");
+  sub->add_option("RUN_ID", a->id, "Run id")->required();
+  add_db_option(sub, a->db);
+  sub->add_option("--events", a->events, "Write JSON-lines events to FILE, or '-' for stdout");
+  sub->add_flag("--quiet", a->quiet, "No progress output");
+  return {sub, [a] { return cmd_resume(*a); }};
+}
+
+}  // namespace ws::app
