@@ -81,6 +81,9 @@ struct ProfileArgs {
   void add(CLI::App* sub) {
     sub->add_option("--min-threshold", p.spec.min_threshold, "Difference level, grey levels")
         ->capture_default_str();
+    sub->add_option("--max-shift", p.spec.max_shift_px, "Alignment search radius, pixels")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 256));
     sub->add_option("--min-area", p.spec.min_area_px, "Smallest blob, pixels")
         ->capture_default_str();
     sub->add_option("--min-core", p.min_core_fraction,

@@ -12,8 +12,8 @@ void refine_blobs(const cv::Mat& frame, const cv::Mat& golden, const DetectionPr
   if (profile.min_core_fraction > 0) {
     // Thin lines along pattern edges come from sub-pixel misregistration; they go before merging
     // so they cannot stretch a real defect's box.
-    kernels::blob_context(frame, golden, det.dx, det.dy, profile.context_margin_px,
-                          profile.context_min_contrast, det.blobs);
+    kernels::blob_core(frame, golden, det.dx, det.dy, profile.context_margin_px,
+                       profile.context_min_contrast, det.blobs);
     std::erase_if(det.blobs, [&](const BlobFeatures& b) {
       return b.core_fraction < profile.min_core_fraction;
     });

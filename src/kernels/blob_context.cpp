@@ -25,7 +25,10 @@ int count_components(const cv::Mat& fg) {
   return cv::connectedComponents(fg, labels, 8, CV_32S) - 1;
 }
 
-void context_of(const cv::Mat& f, const cv::Mat& g, int min_contrast, BlobFeatures& b) {
+// The changed pixels of a window pair binarised at their common mid-grey; false when the windows
+// have no pattern contrast.
+bool binarise(const cv::Mat& f, const cv::Mat& g, int min_contrast, cv::Mat& ff, cv::Mat& gf,
+              cv::Mat& changed) {
   // Both windows: a speck of copper on bare board, or a hole in a plane, has a flat reference.
   double lo = 0;
   double hi = 0;
@@ -35,13 +38,30 @@ void context_of(const cv::Mat& f, const cv::Mat& g, int min_contrast, BlobFeatur
   cv::minMaxLoc(f, &flo, &fhi);
   lo = std::min(lo, flo);
   hi = std::max(hi, fhi);
-  if (hi - lo < min_contrast) return;
+  if (hi - lo < min_contrast) return false;
   const double level = (lo + hi) / 2;
-  const cv::Mat ff = f > level;
-  const cv::Mat gf = g > level;
-  const cv::Mat changed = ff != gf;
+  ff = f > level;
+  gf = g > level;
+  changed = ff != gf;
+  return true;
+}
+
+double core_of(const cv::Mat& changed, int n_changed) {
+  cv::Mat core;
+  cv::erode(changed, core, cv::Mat(), cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
+  return static_cast<double>(cv::countNonZero(core)) / n_changed;
+}
+
+void context_of(const cv::Mat& f, const cv::Mat& g, int min_contrast, bool core_only,
+                BlobFeatures& b) {
+  cv::Mat ff;
+  cv::Mat gf;
+  cv::Mat changed;
+  if (!binarise(f, g, min_contrast, ff, gf, changed)) return;
   const int n_changed = cv::countNonZero(changed);
   if (n_changed == 0) return;
+  b.core_fraction = core_of(changed, n_changed);
+  if (core_only) return;
   b.components_delta = count_components(ff) - count_components(gf);
   b.holes_delta = count_holes(ff) - count_holes(gf);
   b.added_fraction = static_cast<double>(cv::countNonZero(changed & ff)) / n_changed;
@@ -50,15 +70,10 @@ void context_of(const cv::Mat& f, const cv::Mat& g, int min_contrast, BlobFeatur
   ring &= ~changed;
   const int n_ring = cv::countNonZero(ring);
   if (n_ring > 0) b.ring_fg_ref = static_cast<double>(cv::countNonZero(ring & gf)) / n_ring;
-  cv::Mat core;
-  cv::erode(changed, core, cv::Mat(), cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
-  b.core_fraction = static_cast<double>(cv::countNonZero(core)) / n_changed;
 }
 
-}  // namespace
-
-void blob_context(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy, int margin_px,
-                  int min_contrast, std::vector<BlobFeatures>& blobs) {
+void for_each_window(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy, int margin_px,
+                     int min_contrast, bool core_only, std::vector<BlobFeatures>& blobs) {
   if (frame.type() != CV_8UC1 || golden.type() != CV_8UC1 || frame.size() != golden.size()) {
     throw std::invalid_argument("blob_context: frame and golden must be CV_8UC1 of one size");
   }
@@ -73,8 +88,20 @@ void blob_context(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy, i
                          b.bbox.height + 2 * margin_px);
     const cv::Rect w = grown & overlap;
     if (w.empty()) continue;
-    context_of(frame(w), golden(w - cv::Point(dx, dy)), min_contrast, b);
+    context_of(frame(w), golden(w - cv::Point(dx, dy)), min_contrast, core_only, b);
   }
+}
+
+}  // namespace
+
+void blob_context(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy, int margin_px,
+                  int min_contrast, std::vector<BlobFeatures>& blobs) {
+  for_each_window(frame, golden, dx, dy, margin_px, min_contrast, false, blobs);
+}
+
+void blob_core(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy, int margin_px,
+               int min_contrast, std::vector<BlobFeatures>& blobs) {
+  for_each_window(frame, golden, dx, dy, margin_px, min_contrast, true, blobs);
 }
 
 void merge_blobs(int distance_px, std::vector<BlobFeatures>& blobs) {

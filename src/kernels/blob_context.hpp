@@ -23,6 +23,11 @@ namespace ws::kernels {
 void blob_context(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy, int margin_px,
                   int min_contrast, std::vector<BlobFeatures>& blobs);
 
+/// Only core_fraction (the other context fields 0): the cheap part of blob_context(), to drop edge
+/// lines before the rest is computed on what remains.
+void blob_core(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy, int margin_px,
+               int min_contrast, std::vector<BlobFeatures>& blobs);
+
 /// Merges blobs whose boxes, each grown by `distance_px`, overlap (transitively): one defect seen
 /// as several pieces of difference. The merged blob has the union box, the summed area, the
 /// area-weighted centroid and contrast, the maximum max_contrast, fill = area / box area, and the
