@@ -6,8 +6,14 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <string_view>
 
 namespace ws::pipeline {
+
+/// Called at the entry of every node body (and around each device call of an acquisition) with a
+/// point name and the site's sequence number; tests use it for handshakes, to stop at a precise
+/// point, and to inject failures. Must not block for long.
+using NodeProbe = std::function<void(std::string_view point, std::size_t seq)>;
 
 /// Hands one acquired (or failed) site back to the graph exactly once. Shared between the graph's
 /// async node and whichever thread acquires the frame; the first deliver() or abandon() wins and

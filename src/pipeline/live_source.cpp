@@ -37,7 +37,15 @@ AcquisitionTimeouts AcquisitionTimeouts::from(const Recipe& r) {
 
 void LiveSource::acquire(const SiteJob& job, std::shared_ptr<Delivery> delivery) {
   // Everything the command uses is owned by it or by the agent (which outlives every run).
-  auto run = [&agent = agent_, token = token_, tracker = tracker_, t = timeouts_, job, delivery] {
+  auto run = [&agent = agent_, token = token_, tracker = tracker_, t = timeouts_, probe = probe_,
+              job, delivery] {
+    // Runs one device call under the watchdog, with the probe on either side of it.
+    const auto call = [&](Device d, const char* point, std::chrono::milliseconds timeout,
+                          const std::function<void()>& fn) {
+      if (probe) probe(std::string("acquire.") + point + ".before", job.seq);
+      agent.device_call(d, point, timeout, fn);
+      if (probe) probe(std::string("acquire.") + point + ".after", job.seq);
+    };
     auto work = make_work(job);
     if (token.stop_requested()) {  // no new site starts after a stop
       delivery->deliver(std::move(work));
@@ -48,15 +56,14 @@ void LiveSource::acquire(const SiteJob& job, std::shared_ptr<Delivery> delivery)
     const Machine& m = agent.machine();
     try {
       if (!m.light->is_on()) {
-        agent.device_call(Device::light, "on", t.light, [&] { m.light->set_on(true); });
+        call(Device::light, "light_on", t.light, [&] { m.light->set_on(true); });
       }
       const auto from = m.stage->position_um();
       const double distance = std::hypot(job.site.x_um - from.x, job.site.y_um - from.y);
-      agent.device_call(Device::stage, "move", t.move(distance),
-                        [&] { m.stage->move_to(job.site.x_um, job.site.y_um); });
+      call(Device::stage, "move", t.move(distance),
+           [&] { m.stage->move_to(job.site.x_um, job.site.y_um); });
       if (token.abort_requested()) throw HardwareAborted("aborted before capture");
-      agent.device_call(Device::camera, "capture", t.capture,
-                        [&] { work->image = m.camera->capture(); });
+      call(Device::camera, "capture", t.capture, [&] { work->image = m.camera->capture(); });
       work->acquired = true;
       work->processing = true;
       tracker->mark(index, SitePhase::acquired);

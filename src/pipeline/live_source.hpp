@@ -30,12 +30,15 @@ struct AcquisitionTimeouts {
 /// return after the run is over without harm.
 class LiveSource final : public FrameSource {
  public:
+  /// `probe` (optional) is called before and after every device call ("acquire.move.before",
+  /// "acquire.capture.after", ...), on the agent's thread.
   LiveSource(HardwareAgent& agent, StopToken token, std::shared_ptr<SiteTracker> tracker,
-             AcquisitionTimeouts timeouts)
+             AcquisitionTimeouts timeouts, NodeProbe probe = {})
       : agent_(agent),
         token_(std::move(token)),
         tracker_(std::move(tracker)),
-        timeouts_(timeouts) {}
+        timeouts_(timeouts),
+        probe_(std::move(probe)) {}
   void acquire(const SiteJob& job, std::shared_ptr<Delivery> delivery) override;
 
  private:
@@ -43,6 +46,7 @@ class LiveSource final : public FrameSource {
   StopToken token_;
   std::shared_ptr<SiteTracker> tracker_;
   AcquisitionTimeouts timeouts_;
+  NodeProbe probe_;
 };
 
 }  // namespace ws::pipeline

@@ -340,7 +340,8 @@ RunReport RunController::run(const RunRequest& request) {
       source_ptr = std::make_unique<pipeline::FileSource>(request.set, stop->token(), tracker);
     } else {
       source_ptr = std::make_unique<pipeline::LiveSource>(
-          *agent_, stop->token(), tracker, pipeline::AcquisitionTimeouts::from(recipe));
+          *agent_, stop->token(), tracker, pipeline::AcquisitionTimeouts::from(recipe),
+          request.probe);
     }
     pipeline::FrameSource& source = *source_ptr;
     pipeline::GraphContext ctx;
@@ -415,6 +416,15 @@ RunReport RunController::run(const RunRequest& request) {
   journal.state(RunState::stopping);
   auto steps = safe_stop_steps(journal, *tracker, recipe);
   skip_hardware_steps(steps, agent_->machine());
+  if (request.probe) {  // tests: a stop may land during the safe-stop sequence itself
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      steps[i].action = [probe = request.probe, name = "safe_stop." + steps[i].name, i,
+                         action = std::move(steps[i].action)](milliseconds t) {
+        probe(name, i);
+        return action(t);
+      };
+    }
+  }
   report.safe_stop = run_safe_stop(std::move(steps), [&](const SafeStopStepResult& r) {
     nlohmann::json f = {
         {"step", r.name}, {"outcome", to_string(r.outcome)}, {"duration_ms", r.duration_ms}};
