@@ -19,13 +19,9 @@
 
 namespace ws::pipeline {
 
-/// Called at the entry of every node body with the node's name and the site's sequence number;
-/// tests use it for handshakes and to inject failures. Must not block for long.
-using NodeProbe = std::function<void(std::string_view node, std::size_t seq)>;
-
 struct GraphContext {
   const Recipe* recipe = nullptr;
-  GraphSpec spec;               ///< node concurrency and the in-flight cap (required, >= 1)
+  GraphSpec spec;  ///< node concurrency and the in-flight cap (required, >= 1)
   FrameSource* source = nullptr;
   cv::Mat golden;
   cv::Mat flat;
