@@ -1,6 +1,7 @@
 // `waferscan runs`, `show` and `export`: reading stored runs.
 #include "app/commands.hpp"
 #include "app/json_views.hpp"
+#include "store/run_owner.hpp"
 #include "publish/csv_export.hpp"
 #include "publish/klarf.hpp"
 #include "publish/wafer_map.hpp"
@@ -19,6 +20,7 @@ namespace {
 
 int cmd_runs(const std::string& db, bool json) {
   Store store(db);
+  recover_interrupted_runs(store);  // a run whose process died shows as Interrupted
   const auto runs = store.runs();
   if (json) {
     nlohmann::json out = nlohmann::json::array();
@@ -46,6 +48,7 @@ RunRecord find_run(Store& store, RunId id) {
 
 int cmd_show(const std::string& db, RunId id, bool json) {
   Store store(db);
+  recover_interrupted_runs(store);  // a run whose process died shows as Interrupted
   const RunRecord run = find_run(store, id);
   const auto j = app::run_json(run);
   if (json) {
@@ -58,6 +61,7 @@ int cmd_show(const std::string& db, RunId id, bool json) {
 
 int cmd_export(const std::string& db, RunId id, const std::string& format, const std::string& out) {
   Store store(db);
+  recover_interrupted_runs(store);  // a run whose process died shows as Interrupted
   const RunRecord run = find_run(store, id);
   if (format == "png") {
     if (out.empty() || out == "-")

@@ -5,6 +5,7 @@
 #include "classify/classifier.hpp"
 #include "run/run_controller.hpp"
 #include "waferscan/error.hpp"
+#include "waferscan/fault_spec.hpp"
 #include "waferscan/graph_spec.hpp"
 #include "waferscan/recipe.hpp"
 #include "waferscan/sim_machine.hpp"
@@ -25,8 +26,9 @@ struct RunArgs {
   std::string db = "waferscan.db";
   std::string events;
   std::size_t in_flight = 0;
-  double time_scale = -1;  ///< < 0: keep the recipe's
-  std::string record;      ///< --record DIR: also write a recorded set
+  double time_scale = -1;           ///< < 0: keep the recipe's
+  std::string record;               ///< --record DIR: also write a recorded set
+  std::vector<std::string> inject;  ///< fault-injection specs (TARGET=BEHAVIOUR@WHEN)
   bool quiet = false;
 };
 
@@ -69,6 +71,8 @@ int cmd_run(const RunArgs& a) {
     throw ConfigError(recipe.path.string(), 0, "model", "the recipe names no classifier model");
   }
   const auto classifier = classify::Classifier::load(recipe.model);
+  std::vector<FaultSpec> injected;
+  for (const auto& spec : a.inject) injected.push_back(parse_fault_spec(spec));
 
   std::ofstream events_file;
   std::vector<std::ostream*> sinks;
@@ -81,7 +85,17 @@ int cmd_run(const RunArgs& a) {
   }
 
   SimMachine sim(recipe);
+  for (auto& f : injected) sim.add_fault(std::move(f));
   RunController controller(sim.machine(), a.db);
+  // The machine's interlock aborts the run at once (emergency stop).
+  sim.on_interlock([&controller](const std::string& why) { controller.emergency_stop(why); });
+  struct Unhook {     // no interlock may reach the controller once it is gone, and no simulated
+    SimMachine& sim;  // driver call may stay blocked by an injected hang at exit
+    ~Unhook() {
+      sim.on_interlock({});
+      sim.release_hangs();
+    }
+  } unhook{sim};
   app::SignalStopper signals(controller);
   app::ProgressPrinter progress(stderr, a.quiet);
 
@@ -94,7 +108,13 @@ int cmd_run(const RunArgs& a) {
   request.graph_path = std::filesystem::absolute(a.graph).string();  // for `waferscan resume`
   request.model_path = std::filesystem::absolute(request.recipe.model).string();
   request.progress = [&progress](const Progress& p) { progress(p); };
-  const RunReport report = controller.run(request);
+  RunReport report;
+  try {
+    report = controller.run(request);
+  } catch (const RunRejected& e) {
+    std::cerr << "error: run refused: " << e.what() << std::endl;
+    return exit_code::fault;
+  }
   progress.finish();
   std::cerr << summary_line(report) << std::endl;
   return exit_code_for(report);
@@ -114,6 +134,9 @@ Command add_run_command(CLI::App& app) {
   run->add_option("--time-scale", a->time_scale,
                   "Override the recipe's hardware time scale (0 = instant)")
       ->check(CLI::Range(0.0, 100.0));
+  run->add_option("--inject", a->inject,
+                  "Inject a fault into the simulated machine: TARGET=BEHAVIOUR@WHEN (repeatable), "
+                  "e.g. camera.capture=hang@site:3");
   run->add_option("--record", a->record,
                   "Also write a recorded set (frames, golden, manifest.yaml) into DIR");
   run->add_flag("--quiet", a->quiet, "No progress output");
