@@ -92,7 +92,8 @@ struct InspectionGraph::Impl {
         detect(g, concurrency(ctx.spec.detect),
                [this](WorkPtr w) {
                  guarded("detect", w->job.seq, [&] {
-                   detect_stage(*w, *ctx.recipe, ctx.golden, Checkpoint(ctx.token));
+                   detect_stage(*w, *ctx.recipe, ctx.golden, Checkpoint(ctx.token),
+                                detection_profile(ctx.classifier));
                  });
                  return w;
                }),

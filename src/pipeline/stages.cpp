@@ -1,5 +1,6 @@
 #include "pipeline/stages.hpp"
 
+#include "classify/inspect.hpp"
 #include "kernels/detect.hpp"
 #include "kernels/preprocess.hpp"
 
@@ -40,10 +41,11 @@ void preprocess_stage(Work& work, const Recipe& recipe, const cv::Mat& flat, con
   work.image = std::move(out);
 }
 
-void detect_stage(Work& work, const Recipe& recipe, const cv::Mat& golden, const Checkpoint& cp) {
+void detect_stage(Work& work, const Recipe& recipe, const cv::Mat& golden, const Checkpoint& cp,
+                  const classify::DetectionProfile* profile) {
   if (!work.processing) return;
   const cv::Mat& reference = work.reference.empty() ? golden : work.reference;
-  auto det = kernels::detect(work.image, reference, recipe.detection, cp);
+  auto det = kernels::detect(work.image, reference, profile ? profile->spec : recipe.detection, cp);
   if (det.status == kernels::Status::canceled) {
     end_site(work, SiteStatus::incomplete, "aborted in detect");
     return;
@@ -57,6 +59,7 @@ void detect_stage(Work& work, const Recipe& recipe, const cv::Mat& golden, const
                  std::to_string(kMinAlignConfidence));
     return;
   }
+  if (profile) classify::refine_blobs(work.image, reference, *profile, det);
   work.result.defects.clear();
   work.result.defects.reserve(det.blobs.size());
   for (auto& blob : det.blobs) {
@@ -66,6 +69,11 @@ void detect_stage(Work& work, const Recipe& recipe, const cv::Mat& golden, const
   }
   work.image.release();  // the frame is not needed downstream; free it early
   work.reference.release();
+}
+
+const classify::DetectionProfile* detection_profile(const classify::Classifier* classifier) {
+  if (classifier == nullptr || !classifier->detection()) return nullptr;
+  return &*classifier->detection();
 }
 
 void classify_stage(Work& work, const classify::Classifier& classifier, const Checkpoint& cp) {

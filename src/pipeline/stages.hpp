@@ -16,8 +16,15 @@ namespace ws::pipeline {
 void preprocess_stage(Work& work, const Recipe& recipe, const cv::Mat& flat, const Checkpoint& cp);
 
 /// Aligns to the frame's own reference (work.reference) when it has one, else to `golden`;
-/// compares, thresholds and extracts blobs as unclassified defects.
-void detect_stage(Work& work, const Recipe& recipe, const cv::Mat& golden, const Checkpoint& cp);
+/// compares, thresholds and extracts blobs as unclassified defects. With a detection profile (from
+/// a model that carries one, e.g. data/models/deeppcb.json) it detects with profile->spec instead
+/// of the recipe's settings and refines the blobs as training did (classify::refine_blobs: edge
+/// lines dropped, pieces merged, context features, reported boxes).
+void detect_stage(Work& work, const Recipe& recipe, const cv::Mat& golden, const Checkpoint& cp,
+                  const classify::DetectionProfile* profile = nullptr);
+
+/// The detection profile `classifier` carries, or nullptr (none, or no classifier).
+const classify::DetectionProfile* detection_profile(const classify::Classifier* classifier);
 
 /// Classifies the defects; the site is `done` after this.
 void classify_stage(Work& work, const classify::Classifier& classifier, const Checkpoint& cp);
