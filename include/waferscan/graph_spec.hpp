@@ -20,6 +20,10 @@ struct GraphSpec {
   NodeSpec preprocess{2};
   NodeSpec detect{2};
   NodeSpec classify{2};
+  /// Kernels poll the run's stop token once per band of rows (the default). false: they do not
+  /// poll it at all, so an abort waits for whole kernel calls (an abort still cancels the graph's
+  /// task_group_context). Not read from YAML: benchmarks set it to measure what checkpoints buy.
+  bool kernel_checkpoints = true;
   /// publish is always serial and reorder always precedes it; they are not configurable.
 };
 

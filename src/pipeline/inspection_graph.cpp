@@ -31,6 +31,11 @@ struct InspectionGraph::Impl {
   flow::sequencer_node<WorkPtr> reorder;
   flow::function_node<WorkPtr, int> publish;
 
+  // The kernels' view of the run's stop token; a disabled Checkpoint when the spec turns them off.
+  [[nodiscard]] Checkpoint checkpoint() const {
+    return ctx.spec.kernel_checkpoints ? Checkpoint(ctx.token) : Checkpoint{};
+  }
+
   static std::size_t concurrency(const NodeSpec& n) {
     return n.concurrency == 0 ? static_cast<std::size_t>(flow::unlimited) : n.concurrency;
   }
@@ -84,24 +89,22 @@ struct InspectionGraph::Impl {
                }),
         preprocess(g, concurrency(ctx.spec.preprocess),
                    [this](WorkPtr w) {
-                     guarded("preprocess", w->job.seq, [&] {
-                       preprocess_stage(*w, *ctx.recipe, ctx.flat, Checkpoint(ctx.token));
-                     });
+                     guarded("preprocess", w->job.seq,
+                             [&] { preprocess_stage(*w, *ctx.recipe, ctx.flat, checkpoint()); });
                      return w;
                    }),
         detect(g, concurrency(ctx.spec.detect),
                [this](WorkPtr w) {
                  guarded("detect", w->job.seq, [&] {
-                   detect_stage(*w, *ctx.recipe, ctx.golden, Checkpoint(ctx.token),
+                   detect_stage(*w, *ctx.recipe, ctx.golden, checkpoint(),
                                 detection_profile(ctx.classifier));
                  });
                  return w;
                }),
         classify(g, concurrency(ctx.spec.classify),
                  [this](WorkPtr w) {
-                   guarded("classify", w->job.seq, [&] {
-                     classify_stage(*w, *ctx.classifier, Checkpoint(ctx.token));
-                   });
+                   guarded("classify", w->job.seq,
+                           [&] { classify_stage(*w, *ctx.classifier, checkpoint()); });
                    return w;
                  }),
         reorder(g, [](const WorkPtr& w) -> std::size_t { return w->job.seq; }),

@@ -41,8 +41,14 @@ cv::Mat SimCamera::capture() {
       Clock::now() + scaled_duration(spec_.exposure_ms + spec_.readout_ms, time_scale_);
   // Rendering happens inside the exposure time, as a real sensor integrates during it.
   const cv::Point die = die_at(wafer_, stage_->position_um());
-  cv::Mat frame = faults.corrupt_frame ? corrupt_frame(faults.call)
-                                       : renderer_->render(die.x, die.y, light_->is_on());
+  cv::Mat frame;
+  if (faults.corrupt_frame) {
+    frame = corrupt_frame(faults.call);
+  } else if (!pool_.empty()) {
+    frame = pool_[pool_next_++ % pool_.size()];
+  } else {
+    frame = renderer_->render(die.x, die.y, light_->is_on());
+  }
   if (!wait_call(wait_, ticket, deadline, faults, *counters_))
     throw HardwareAborted("camera: capture aborted");
   return frame;

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <memory>
+#include <vector>
 
 namespace ws::sim {
 
@@ -34,6 +35,9 @@ class SimCamera final : public Camera {
   void release() override { acquiring_.store(false); }
   [[nodiscard]] bool acquiring() const override { return acquiring_.load(); }
 
+  /// SimMachine::set_frame_pool(): capture k returns pool[k % size] instead of a rendered die.
+  void set_frame_pool(std::vector<cv::Mat> pool) { pool_ = std::move(pool); }
+
   /// Ends injected hangs, now and from now on (SimMachine::release_hangs()).
   void release_hangs() { wait_.release(); }
 
@@ -51,6 +55,8 @@ class SimCamera final : public Camera {
   std::uint64_t seed_;
   AbortableWait wait_;
   std::atomic<bool> acquiring_{false};
+  std::vector<cv::Mat> pool_;  ///< set before runs; read only by capture() (the agent's thread)
+  std::size_t pool_next_ = 0;
 };
 
 }  // namespace ws::sim

@@ -76,6 +76,10 @@ std::vector<TrueDefect> SimMachine::truth(int die_i, int die_j) const {
   return impl_->renderer->truth(die_i, die_j);
 }
 
+void SimMachine::set_frame_pool(std::vector<cv::Mat> frames) {
+  impl_->camera->set_frame_pool(std::move(frames));
+}
+
 cv::Mat SimMachine::render(int die_i, int die_j) const {
   return impl_->renderer->render(die_i, die_j, true);
 }
