@@ -103,6 +103,7 @@ int cmd_run(const RunArgs& a) {
   request.recipe = std::move(recipe);
   request.graph = graph;
   request.classifier = &classifier;
+  request.store_faults = sim.faults_for("store.write");
   request.event_sinks = sinks;
   request.record_dir = a.record;
   request.graph_path = std::filesystem::absolute(a.graph).string();  // for `waferscan resume`

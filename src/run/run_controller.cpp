@@ -19,6 +19,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
+// A deterministic draw in [0, 1) from (seed, n): splitmix64.
+double unit_draw(std::uint64_t seed, std::uint64_t n) {
+  std::uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (n + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) / static_cast<double>(1ULL << 53);
+}
+
 double ms_since(Clock::time_point t0, Clock::time_point t1) {
   return std::chrono::duration<double, std::milli>(t1 - t0).count();
 }
@@ -354,7 +363,17 @@ RunReport RunController::run(const RunRequest& request) {
     ctx.classifier = request.classifier;
     ctx.token = stop->token();
     ctx.tracker = tracker.get();
-    ctx.publish = [&journal](SiteResult& r) { journal.site(r); };
+    ctx.publish = [&journal, &request, writes = std::make_shared<std::uint32_t>(0)](SiteResult& r) {
+      ++*writes;
+      for (const auto& f : request.store_faults) {
+        const bool fires =
+            (f.when == FaultWhen::site && f.n == static_cast<std::uint32_t>(r.site.index)) ||
+            (f.when == FaultWhen::call && f.n == *writes) ||
+            (f.when == FaultWhen::probability && unit_draw(request.recipe.seed, *writes) < f.p);
+        if (fires) throw StoreError("injected fault: " + to_string(f) + ": disk full");
+      }
+      journal.site(r);
+    };
     ctx.probe = request.probe;
     ctx.on_body_failure = [&](std::string_view node, const std::exception& e) {
       {

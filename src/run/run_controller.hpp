@@ -9,6 +9,7 @@
 #include "run/safe_stop.hpp"
 #include "store/run_owner.hpp"
 #include "waferscan/cancel.hpp"
+#include "waferscan/fault_spec.hpp"
 #include "waferscan/graph_spec.hpp"
 #include "waferscan/manifest.hpp"
 #include "waferscan/recipe.hpp"
@@ -41,6 +42,9 @@ struct RunRequest {
   pipeline::NodeProbe probe;  ///< tests only: handshakes and injected failures
   /// Called once the run id exists and stop requests for it are accepted (tests, signal wiring).
   std::function<void(RunId)> on_started;
+  /// Injected `store.write` faults: the store refuses the matching site write as a full disk
+  /// would (the run fails with reason fault; what is stored stays stored).
+  std::vector<FaultSpec> store_faults;
 
   // Recorded sets and resume (docs/recorded-sets.md). All optional; the defaults are a live run.
   /// Offline reprocessing: frames are decoded from this set (pipeline::FileSource) instead of

@@ -164,5 +164,22 @@ TEST_F(Faults, AnAbortPathThatThrowsDoesNotStopTheCleanup) {
   EXPECT_TRUE(m.stage->parked());
 }
 
+TEST_F(Faults, AFullDiskFailsTheRunAndKeepsWhatWasStored) {
+  auto req = request();
+  req.store_faults.push_back(parse_fault_spec("store.write=error@site:4"));
+  const RunReport r = controller_->run(req);
+  EXPECT_EQ(r.state, RunState::failed);
+  EXPECT_EQ(r.stop_reason, StopReason::fault);
+  EXPECT_NE(r.message.find("disk full"), std::string::npos) << r.message;
+  // The refused write stored nothing; the safe-stop marks the acquired site as abandoned.
+  EXPECT_EQ(site(r, 4).status, SiteStatus::incomplete);
+  EXPECT_TRUE(site(r, 4).defects.empty());
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(site(r, i).status, SiteStatus::done) << "site " << i << " was stored before";
+  }
+  expect_consistent(r);
+  expect_hardware_safe(r);
+}
+
 }  // namespace
 }  // namespace ws::testing
