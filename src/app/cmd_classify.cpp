@@ -180,8 +180,11 @@ int cmd_crossval(const std::string& set, int folds, int threads, int repeat, boo
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
   const auto ex = classify::collect_examples(frames, blobs, all);
   const auto model = classify::Classifier::train(ex.features, ex.labels, {{}, p});
-  const double fps = classify::measure_fps(frames, model, p, threads, repeat);
-  Json extra{{"folds", folds}, {"threads", threads}, {"fps", fps}};
+  const auto t = classify::measure_fps(frames, model, p, threads, repeat);
+  Json extra{{"folds", folds},
+             {"threads", threads},
+             {"fps", t.fps},
+             {"cpu_ms_per_frame", t.cpu_ms_per_frame}};
   extra["fold_f_score"] = Json::array();
   for (const auto& f : cv.per_fold) extra["fold_f_score"].push_back(f.f_score());
   print_scores(cv.pooled, json, extra);
@@ -189,9 +192,9 @@ int cmd_crossval(const std::string& set, int folds, int threads, int repeat, boo
     std::printf("folds:");
     for (const auto& f : cv.per_fold) std::printf(" %.4f", f.f_score());
     std::printf(
-        "\nthroughput: %.0f frames/s with %d threads (median of %d; decoded frames, "
-        "preprocess+detect+context+classify)\n",
-        fps, threads, repeat);
+        "\nthroughput: %.0f frames/s with %d threads, %.2f ms CPU per frame (median of "
+        "%d; decoded frames, preprocess+detect+context+classify)\n",
+        t.fps, threads, t.cpu_ms_per_frame, repeat);
   }
   return 0;
 }

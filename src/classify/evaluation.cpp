@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 
 namespace ws::classify {
 
@@ -107,11 +108,19 @@ CrossvalResult crossval(const std::vector<LabelledFrame>& frames,
   return result;
 }
 
-double measure_fps(const std::vector<LabelledFrame>& frames, const Classifier& model,
-                   const DetectionProfile& profile, int threads, int repeat) {
+Throughput measure_fps(const std::vector<LabelledFrame>& frames, const Classifier& model,
+                       const DetectionProfile& profile, int threads, int repeat) {
+  const auto cpu_seconds = [] {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+  };
   tbb::task_arena arena(std::max(threads, 1));
   std::vector<double> rates;
+  std::vector<double> cpu;
+  const auto n = static_cast<double>(frames.size());
   for (int r = 0; r < std::max(repeat, 1); ++r) {
+    const double cpu0 = cpu_seconds();
     const auto start = std::chrono::steady_clock::now();
     arena.execute([&] {
       tbb::parallel_for(std::size_t{0}, frames.size(), [&](std::size_t i) {
@@ -120,10 +129,12 @@ double measure_fps(const std::vector<LabelledFrame>& frames, const Classifier& m
       });
     });
     const std::chrono::duration<double> s = std::chrono::steady_clock::now() - start;
-    rates.push_back(static_cast<double>(frames.size()) / s.count());
+    rates.push_back(n / s.count());
+    cpu.push_back((cpu_seconds() - cpu0) * 1000.0 / n);
   }
   std::sort(rates.begin(), rates.end());
-  return rates[rates.size() / 2];
+  std::sort(cpu.begin(), cpu.end());
+  return {rates[rates.size() / 2], cpu[cpu.size() / 2]};
 }
 
 }  // namespace ws::classify

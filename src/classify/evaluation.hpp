@@ -59,10 +59,15 @@ CrossvalResult crossval(const std::vector<LabelledFrame>& frames,
                         const std::vector<std::vector<BlobFeatures>>& blobs,
                         const DetectionProfile& profile, int folds, double min_iou = 0.33);
 
-/// Frames per second of the whole per-frame path (inspect_pair: preprocess, detect, merge,
-/// context, classify) on decoded frames, frames in parallel with at most `threads` threads,
-/// repeated `repeat` times; returns the median rate. Image decoding is not included.
-double measure_fps(const std::vector<LabelledFrame>& frames, const Classifier& model,
-                   const DetectionProfile& profile, int threads, int repeat);
+/// Throughput of the whole per-frame path (inspect_pair: preprocess, detect, merge, context,
+/// classify) on decoded frames (decoding not included), frames in parallel with at most `threads`
+/// threads, repeated `repeat` times.
+struct Throughput {
+  double fps = 0;               ///< median over the repetitions of frames / wall-clock seconds
+  double cpu_ms_per_frame = 0;  ///< process CPU time / frames, median over the repetitions:
+                                ///< less sensitive than fps to other load on the machine
+};
+Throughput measure_fps(const std::vector<LabelledFrame>& frames, const Classifier& model,
+                       const DetectionProfile& profile, int threads, int repeat);
 
 }  // namespace ws::classify
