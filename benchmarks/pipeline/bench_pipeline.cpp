@@ -4,8 +4,9 @@
 // (benchmarks/run_pipeline.sh), because they are distributions or whole processes rather than
 // timed loops:
 //   bench_pipeline --ws-rss SITES CAP SIZE        peak RSS of one run (one process per point)
-//   bench_pipeline --ws-stops N SIZE CAP          stop/abort latency, checkpoints on and off
-//   bench_pipeline --ws-bands SIZE STOPS PNG      band size vs checkpoint overhead vs latency
+//   bench_pipeline --ws-stops N SIZE CAP          stop/abort latency (abort also without
+//   checkpoints) bench_pipeline --ws-bands SIZE STOPS PNG      band size vs checkpoint overhead vs
+//   latency
 #include "bench/pipeline_bench.hpp"
 #include "kernels/detect.hpp"
 #include "kernels/preprocess.hpp"
@@ -155,17 +156,22 @@ json series_json(const std::vector<double>& v) {
   return {{"n", p.n}, {"p50", p.p50}, {"p99", p.p99}, {"max", p.max}};
 }
 
-// --ws-stops N SIZE CAP: N stops at random moments (uniform 5..300 ms after the run started) for
-// each of stop and abort, with the kernels' checkpoints on and off. Hardware time is zero, so the
-// hardware-safe latency contains no simulated park time.
+// --ws-stops N SIZE CAP: N stops at random moments (uniform 5..200 ms after the run started) for
+// each of stop and abort with the kernels' checkpoints on, and abort with them off. Hardware time
+// is zero, so the hardware-safe latency contains no simulated park time.
 int stops_mode(std::size_t n, int size, std::size_t cap) {
   PipelineBench b(config(size, 0.0));
   std::mt19937 rng(12345);
-  std::uniform_int_distribution<int> delay_us(5000, 300000);
-  const std::size_t frames = 64;  // far more than fit in 300 ms: every stop lands mid-run
+  std::uniform_int_distribution<int> delay_us(5000, 200000);
+  const std::size_t frames = 64;  // far more than fit in 200 ms: every stop lands mid-run
   json out = {{"size", size}, {"cap", cap}, {"stops_per_series", n}, {"sites_per_run", frames}};
-  for (const bool cp : {true, false}) {
-    for (const auto strength : {ws::StopStrength::stop, ws::StopStrength::abort}) {
+  // A plain stop lets frames in flight finish and checkpoints fire only on abort, so the series
+  // without checkpoints is measured for abort only.
+  const std::pair<ws::StopStrength, bool> series[] = {{ws::StopStrength::stop, true},
+                                                      {ws::StopStrength::abort, true},
+                                                      {ws::StopStrength::abort, false}};
+  for (const auto& [strength, cp] : series) {
+    {
       std::vector<double> quiet;
       std::vector<double> safe;
       std::size_t missed = 0;
@@ -263,8 +269,9 @@ void draw_plot(const json& rows, const std::string& png) {
 }
 
 // --ws-bands SIZE STOPS PNG: for each band size, the preprocess + detect time of one frame with
-// checkpoints enabled vs disabled (median of 5 each) and the latency from an abort flag set at a
-// random moment to the kernels returning (STOPS samples), plus the same with checkpoints disabled.
+// checkpoints enabled vs disabled (median of 9 each, interleaved) and the latency from an abort
+// flag set at a random moment to the kernels returning (STOPS samples), plus the same with
+// checkpoints disabled.
 int bands_mode(int size, std::size_t stops, const std::string& png) {
   PipelineBench b(config(size, 0.0));
   const cv::Mat& frame = b.pool().front();
@@ -303,7 +310,7 @@ int bands_mode(int size, std::size_t stops, const std::string& png) {
     std::vector<double> on;
     std::vector<double> off;
     one_frame_ms(band, ws::Checkpoint(never.token()));  // warm up
-    for (int i = 0; i < 5; ++i) {
+    for (int i = 0; i < 9; ++i) {  // interleaved, so a load change hits both alike
       on.push_back(one_frame_ms(band, ws::Checkpoint(never.token())));
       off.push_back(one_frame_ms(band, ws::Checkpoint{}));
     }
