@@ -71,7 +71,7 @@ std::vector<LabelledDefect> read_labels(const Fields& frame, const Manifest& m) 
     if (v[0] < 0 || v[1] < 0 || v[2] <= 0 || v[3] <= 0) {
       d.fail("bbox", "expected x, y >= 0 and width, height > 0");
     }
-    if (v[0] + v[2] > m.frame_width || v[1] + v[3] > m.frame_height) {
+    if (v[2] > m.frame_width - v[0] || v[3] > m.frame_height - v[1]) {  // no int overflow
       d.fail("bbox", "box extends outside the " + std::to_string(m.frame_width) + "x" +
                          std::to_string(m.frame_height) + " frame");
     }

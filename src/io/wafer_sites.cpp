@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 namespace ws::io {
@@ -14,9 +15,13 @@ double radius_um(const WaferSpec& wafer) noexcept {
 
 // First and last die index whose extent [origin + k*pitch, origin + (k+1)*pitch] can meet
 // [-r, r]; a die outside this range cannot have all four corners inside the circle.
+// Clamped to half the int range so the casts and the loop counters stay defined for a far-off
+// die_origin_um: the span is at most die_grid_bound() wide, so a span beyond the clamp lies wholly
+// outside it and the clamped indices name no die inside the wafer.
 std::pair<int, int> index_span(double origin, double pitch, double r) noexcept {
-  const double lo = std::floor((-r - origin) / pitch);
-  const double hi = std::ceil((r - origin) / pitch);
+  constexpr double kLimit = std::numeric_limits<int>::max() / 2;
+  const double lo = std::clamp(std::floor((-r - origin) / pitch), -kLimit, kLimit);
+  const double hi = std::clamp(std::ceil((r - origin) / pitch), -kLimit, kLimit);
   return {static_cast<int>(lo), static_cast<int>(hi)};
 }
 

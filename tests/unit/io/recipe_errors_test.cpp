@@ -118,7 +118,11 @@ INSTANTIATE_TEST_SUITE_P(
                   "stage: {travel_um: {x: [-5000, 5000], y: [-5000, 5000]}, park_um: [0, 0]}\n"
                   "wafer: {diameter_mm: 50}\n\nsites: all\n",
                   "sites", 4},
-        BadRecipe{"AllWithNoDieInside", "wafer: {diameter_mm: 5}\nsites: all\n", "sites", 2}),
+        BadRecipe{"AllWithNoDieInside", "wafer: {diameter_mm: 5}\nsites: all\n", "sites", 2},
+        BadRecipe{"AllTooManyDies", "wafer: {die_pitch_um: [1, 1]}\nsites: all\n", "sites", 2},
+        // found by fuzz_recipe: die indices beyond int were a UB cast (UBSan in the asan preset)
+        BadRecipe{"AllWithFarOffOrigin", "wafer: {die_origin_um: [-1e300, 1e20]}\nsites: all\n",
+                  "sites", 2}),
     [](const ::testing::TestParamInfo<BadRecipe>& p) { return p.param.label; });
 
 TEST(RecipeErrors, OutOfTravelMessageNamesSiteAndPosition) {

@@ -262,6 +262,9 @@ INSTANTIATE_TEST_SUITE_P(
                     "    defects: 3\n", "frames[1].defects", 25, "expected a list"},
         BadManifest{"BboxOutside", "bbox: [1, 2, 3, 4]", "bbox: [60, 2, 30, 4]",
                     "frames[1].defects[0].bbox", 26, "outside the 64x48 frame"},
+        // found by fuzz_manifest: x + width overflowed int and the box was accepted
+        BadManifest{"BboxPastIntMax", "bbox: [1, 2, 3, 4]", "bbox: [2147483647, 2, 3, 4]",
+                    "frames[1].defects[0].bbox", 26, "outside the 64x48 frame"},
         BadManifest{"BboxEmpty", "bbox: [1, 2, 3, 4]", "bbox: [1, 2, 0, 4]",
                     "frames[1].defects[0].bbox", 26, "width, height > 0"},
         BadManifest{"UnknownClass", "class: short}", "class: bump}", "frames[1].defects[0].class",
