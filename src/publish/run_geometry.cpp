@@ -50,15 +50,35 @@ RunGeometry geometry_from_manifest(const Manifest& manifest) {
   return g;
 }
 
-RunGeometry load_run_geometry(const RunRecord& run) {
-  const std::filesystem::path path = run.recipe_path;
+namespace {
+void require_file(const std::string& path, const char* key, const std::string& what) {
   std::error_code ec;
-  if (path.empty() || !std::filesystem::is_regular_file(path, ec)) {
-    throw ConfigError(run.recipe_path, 0, "recipe_path",
-                      "the recipe of run " + std::to_string(run.id) +
-                          " is gone; the export needs it for the wafer and camera geometry");
+  if (path.empty() || !std::filesystem::exists(path, ec)) {
+    throw ConfigError(path, 0, key,
+                      what + " is gone; the export needs it for the wafer and camera geometry");
   }
-  return geometry_from_recipe(load_recipe(path));
+}
+}  // namespace
+
+RunGeometry load_run_geometry(const RunRecord& run) {
+  const std::string of_run = " of run " + std::to_string(run.id);
+  RunGeometry g;
+  if (!run.set_path.empty()) {
+    // A reprocessed run: the recorded set, not the recipe, says where the frames were taken.
+    require_file(run.set_path, "set_path", "the recorded set" + of_run);
+    g = geometry_from_manifest(load_manifest(run.set_path));
+  } else {
+    require_file(run.recipe_path, "recipe_path", "the recipe" + of_run);
+    g = geometry_from_recipe(load_recipe(run.recipe_path));
+  }
+  // The model that actually named the defects, when the run remembers it.
+  if (!run.model_path.empty()) {
+    try {
+      g.model_classes = classify::Classifier::load(run.model_path).class_names();
+    } catch (const std::exception&) {
+    }
+  }
+  return g;
 }
 
 ClassTable::ClassTable(const RunGeometry& geometry, const std::vector<SiteResult>& sites) {

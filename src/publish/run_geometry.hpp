@@ -40,8 +40,10 @@ RunGeometry geometry_from_recipe(const Recipe& recipe);
 /// Geometry of a recorded set; `model_classes` are the set's label classes.
 RunGeometry geometry_from_manifest(const Manifest& manifest);
 
-/// Geometry of a stored run, read from its recipe file. Throws ConfigError naming the recipe when
-/// the file is gone or no longer valid (the export cannot place defects without it).
+/// Geometry of a stored run: from its recorded set's manifest for a reprocessed run (`set_path`),
+/// else from its recipe file; class names from the run's model (`model_path`) when it loads.
+/// Throws ConfigError naming the recipe or set when it is gone or no longer valid (the export
+/// cannot place defects without it).
 RunGeometry load_run_geometry(const RunRecord& run);
 
 /// KLARF class numbers: 0 is "unclassified" (an empty class name), then the model's classes in

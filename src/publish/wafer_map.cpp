@@ -74,7 +74,9 @@ cv::Mat draw_wafer_map(const RunRecord& run, const std::vector<SiteResult>& site
   const Mapper m{{kMargin + side / 2.0, kTitleH + side / 2.0}, (side / 2.0 - 4) / radius_um};
   const int radius_px = static_cast<int>(std::lround(radius_um * m.px_per_um));
 
-  cv::circle(img, m.at(0, 0), radius_px, kWafer, cv::FILLED, cv::LINE_AA);
+  // Wafer, die shading and grid are drawn on a layer that is copied inside the wafer outline
+  // only, so dies on the edge are clipped to the wafer and nothing spills into the title.
+  cv::Mat layer(img.size(), img.type(), kWafer);
 
   // Shade the dies of the run by their sites' outcome: done beats error beats not inspected when
   // a die was visited more than once.
@@ -92,7 +94,7 @@ cv::Mat draw_wafer_map(const RunRecord& run, const std::vector<SiteResult>& site
     const cv::Scalar fill = status == SiteStatus::done    ? kDone
                             : status == SiteStatus::error ? kError
                                                           : kNotInspected;
-    cv::rectangle(img, m.at(c.x, c.y + g.die_pitch_y_um), m.at(c.x + g.die_pitch_x_um, c.y), fill,
+    cv::rectangle(layer, m.at(c.x, c.y + g.die_pitch_y_um), m.at(c.x + g.die_pitch_x_um, c.y), fill,
                   cv::FILLED);
   }
 
@@ -116,10 +118,13 @@ cv::Mat draw_wafer_map(const RunRecord& run, const std::vector<SiteResult>& site
         }
       }
       if (!on_wafer) continue;
-      cv::rectangle(img, m.at(c.x, c.y + g.die_pitch_y_um), m.at(c.x + g.die_pitch_x_um, c.y),
+      cv::rectangle(layer, m.at(c.x, c.y + g.die_pitch_y_um), m.at(c.x + g.die_pitch_x_um, c.y),
                     kGrid, 1);
     }
   }
+  cv::Mat inside(img.size(), CV_8UC1, cv::Scalar(0));
+  cv::circle(inside, m.at(0, 0), radius_px, cv::Scalar(255), cv::FILLED);
+  layer.copyTo(img, inside);
   cv::circle(img, m.at(0, 0), radius_px, kInk, 2, cv::LINE_AA);
   // The notch (OrientationMarkLocation DOWN, as in the KLARF export).
   cv::circle(img, m.at(0, -radius_um), 6, kBackground, cv::FILLED, cv::LINE_AA);

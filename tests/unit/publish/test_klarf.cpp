@@ -5,7 +5,6 @@
 #include "common/run_fixture.hpp"
 #include "publish/klarf.hpp"
 #include "synthetic_run.hpp"
-#include "waferscan/error.hpp"
 
 #include <gtest/gtest.h>
 
@@ -412,18 +411,6 @@ TEST(Klarf12, SyntheticRunParsesBackInMicrometres) {
   EXPECT_EQ(s.at("NDIE"), "2");
   EXPECT_NEAR(num(k.at("AreaPerTest").at(0)), 2 * 2000.0 * 1600.0, 1e-3);  // um^2
   EXPECT_EQ(unquote(k.at("InspectionStatus").at(0)), "INCOMPLETE");
-}
-
-TEST(Klarf, RunWithoutItsRecipeFileIsAConfigErrorNamingIt) {
-  RunRecord run;
-  run.id = 3;
-  run.recipe_path = "/nonexistent/waferscan/recipe-gone.yaml";
-  try {
-    (void)publish::load_run_geometry(run);
-    FAIL() << "expected ConfigError";
-  } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("recipe-gone.yaml"), std::string::npos) << e.what();
-  }
 }
 
 // ---- Real runs on the simulator ----------------------------------------------------------------
