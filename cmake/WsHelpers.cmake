@@ -10,7 +10,8 @@ endfunction()
 
 macro(ws_apply_sanitizers)
   if(WS_SANITIZE)
-    add_compile_options(-fsanitize=${WS_SANITIZE} -fno-omit-frame-pointer -g)
+    # Debug info level comes from the build type (the presets use -g1: line tables, quick builds).
+    add_compile_options(-fsanitize=${WS_SANITIZE} -fno-omit-frame-pointer)
     add_link_options(-fsanitize=${WS_SANITIZE})
     if(WS_SANITIZE MATCHES "undefined")
       add_compile_options(-fno-sanitize-recover=undefined)
