@@ -1,22 +1,8 @@
 #include "publish/journal.hpp"
 
-#include <ctime>
+#include "store/timestamp.hpp"
 
 namespace ws {
-
-std::string iso8601_now() {
-  const auto now = std::chrono::system_clock::now();
-  const auto secs = std::chrono::system_clock::to_time_t(now);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  const auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[48];
-  std::snprintf(out, sizeof out, "%.*s.%03dZ", static_cast<int>(n), buf, static_cast<int>(ms));
-  return out;
-}
 
 Journal::Journal(Store& store, RunId run, int sites_total, std::vector<std::ostream*> sinks,
                  ProgressFn progress)
@@ -29,7 +15,7 @@ Journal::Journal(Store& store, RunId run, int sites_total, std::vector<std::ostr
 }
 
 void Journal::emit_locked(const std::string& type, nlohmann::json fields) {
-  nlohmann::json line = {{"t", iso8601_now()}, {"run", run_}, {"type", type}};
+  nlohmann::json line = {{"t", store::iso8601_utc_now()}, {"run", run_}, {"type", type}};
   for (auto& [k, v] : fields.items()) line[k] = std::move(v);
   const std::string text = line.dump();
   for (auto* sink : sinks_) {

@@ -24,9 +24,6 @@ struct Progress {
   double elapsed_s = 0;
 };
 
-/// ISO-8601 UTC with milliseconds, e.g. 2026-11-26T04:05:06.789Z.
-std::string iso8601_now();
-
 /// Thread safety: every member may be called from any thread; calls are serialised internally, so
 /// a site's transaction is never interleaved with another write.
 class Journal {
