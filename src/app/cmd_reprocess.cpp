@@ -54,7 +54,9 @@ std::set<int> parse_site_ranges(const std::string& text) {
   std::stringstream in(text);
   std::string part;
   auto fail = [&](const std::string& why) -> void {
-    throw ConfigError("--sites", 0, "--sites", "'" + text + "': " + why);
+    std::string what = text;  // appended: GCC 12 -Wrestrict on "'" + s
+    what += ": " + why;
+    throw ConfigError("--sites", 0, "--sites", what);
   };
   auto number = [&](const std::string& s) {
     if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 7) {
@@ -127,10 +129,10 @@ void load_set_images(const Manifest& m, RunRequest& request) {
     cv::Mat flat = cv::imread(m.flat.string(), cv::IMREAD_UNCHANGED);
     if (flat.empty() || flat.type() != CV_32FC1 || flat.cols != m.frame_width ||
         flat.rows != m.frame_height) {
-      throw ConfigError(m.path.string(), 0, "flat",
-                        "'" + m.flat.string() + "' is not a 32-bit float " +
-                            std::to_string(m.frame_width) + "x" + std::to_string(m.frame_height) +
-                            " image");
+      std::string what = m.flat.string();  // appended: GCC 12 -Wrestrict on "'" + s
+      what += " is not a 32-bit float " + std::to_string(m.frame_width) + "x" +
+              std::to_string(m.frame_height) + " image";
+      throw ConfigError(m.path.string(), 0, "flat", what);
     }
     request.flat = flat;
   }
