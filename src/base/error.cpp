@@ -7,12 +7,13 @@ namespace ws {
 namespace {
 std::string format_config_error(const std::string& file, int line, const std::string& key,
                                 const std::string& message) {
+  // "FILE:LINE: KEY: MESSAGE"; an error with no file (a command-line option) starts at its key.
   std::string out = file;
   if (line > 0) {
     out.push_back(':');
     out.append(std::to_string(line));
   }
-  out.append(": ");
+  if (!out.empty()) out.append(": ");
   if (!key.empty()) {
     out.append(key);
     out.append(": ");

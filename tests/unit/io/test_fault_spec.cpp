@@ -184,7 +184,7 @@ TEST(FaultSpecMessage, QuotesTheSpec) {
     FAIL();
   } catch (const ConfigError& e) {
     EXPECT_EQ(
-        std::string(e.what()).rfind(": --inject: bad fault spec 'camera.capture=freeze@site:3'", 0),
+        std::string(e.what()).rfind("--inject: bad fault spec 'camera.capture=freeze@site:3'", 0),
         0U)
         << e.what();
   }
