@@ -27,6 +27,7 @@ Command add_crossval_command(CLI::App& app);  // cmd_classify.cpp
 Command add_graph_command(CLI::App& app);     // cmd_graph.cpp
 Command add_reprocess_command(CLI::App& app);  // cmd_reprocess.cpp
 Command add_resume_command(CLI::App& app);     // cmd_reprocess.cpp
+Command add_bench_command(CLI::App& app);      // cmd_bench.cpp
 
 /// Adds `--db FILE` (default waferscan.db) bound to `db`.
 void add_db_option(CLI::App* sub, std::string& db);
