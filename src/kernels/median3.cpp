@@ -93,4 +93,46 @@ Status median3(const cv::Mat& src, int band_rows, const Checkpoint& cp, cv::Mat&
   return status;
 }
 
+Status flat_field_median3(const cv::Mat& raw, const cv::Mat& flat, int band_rows,
+                          const Checkpoint& cp, cv::Mat& out) {
+  validate(raw, band_rows);
+  if (flat.type() != CV_32FC1 || flat.size() != raw.size()) {
+    throw std::invalid_argument("flat_field_median3: flat must be CV_32FC1 of raw's size");
+  }
+  cv::Mat dst = output_for(out, raw.size(), CV_8UC1, {&raw, &flat});
+  const int width = raw.cols;
+  const int height = raw.rows;
+  // Row `y` of flat_field(raw, flat) into a padded buffer, exactly as flat_field() computes it.
+  const auto corrected_row = [&](int y, std::uint8_t* buf) {
+    const int n = width;  // a local: byte stores cannot alias it, so the loop vectorises
+    const auto* r = raw.ptr<std::uint8_t>(y);
+    const auto* g = flat.ptr<float>(y);
+    std::uint8_t* d = buf + 1;
+    for (int x = 0; x < n; ++x) {
+      // cv::divide defines x / 0 as 0 for floating-point images; match it.
+      d[x] = g[x] != 0.0f ? cv::saturate_cast<std::uint8_t>(static_cast<float>(r[x]) / g[x]) : 0;
+    }
+    buf[0] = d[0];
+    buf[n + 1] = d[n - 1];
+  };
+  const Status status = parallel_bands(height, band_rows, cp, [&](int begin, int end) {
+    std::vector<std::uint8_t> rows(3 * (static_cast<std::size_t>(width) + 2));
+    std::uint8_t* above = rows.data();
+    std::uint8_t* centre = above + width + 2;
+    std::uint8_t* below = centre + width + 2;
+    corrected_row(std::max(begin - 1, 0), above);
+    corrected_row(begin, centre);
+    for (int y = begin; y < end; ++y) {
+      corrected_row(std::min(y + 1, height - 1), below);
+      median_row(above, centre, below, dst.ptr<std::uint8_t>(y), width);
+      std::uint8_t* free_row = above;
+      above = centre;
+      centre = below;
+      below = free_row;
+    }
+  });
+  if (status == Status::ok) out = dst;
+  return status;
+}
+
 }  // namespace ws::kernels

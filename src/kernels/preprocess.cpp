@@ -1,6 +1,5 @@
 #include "kernels/preprocess.hpp"
 
-#include "kernels/flat_field.hpp"
 #include "kernels/median3.hpp"
 
 namespace ws::kernels {
@@ -8,11 +7,8 @@ namespace ws::kernels {
 Status preprocess(const cv::Mat& raw, const cv::Mat& flat, int band_rows, const Checkpoint& cp,
                   cv::Mat& out) {
   if (flat.empty()) return median3(raw, band_rows, cp, out);
-  cv::Mat corrected;
-  if (flat_field(raw, flat, band_rows, cp, corrected) == Status::canceled) {
-    return Status::canceled;
-  }
-  return median3(corrected, band_rows, cp, out);
+  // Fused: the flat-fielded frame is never materialised (same pixels as flat_field -> median3).
+  return flat_field_median3(raw, flat, band_rows, cp, out);
 }
 
 }  // namespace ws::kernels

@@ -45,7 +45,9 @@ cv::Mat SimCamera::capture() {
   if (faults.corrupt_frame) {
     frame = corrupt_frame(faults.call);
   } else if (!pool_.empty()) {
-    frame = pool_[pool_next_++ % pool_.size()];
+    // A copy: a real camera delivers every capture in a buffer of its own, so frames in flight
+    // cost memory as they would on the machine (what the in-flight cap bounds).
+    frame = pool_[pool_next_++ % pool_.size()].clone();
   } else {
     frame = renderer_->render(die.x, die.y, light_->is_on());
   }

@@ -1,4 +1,6 @@
 // preprocess() is flat-field correction then a 3x3 median, equal to the OpenCV chain.
+#include "kernels/flat_field.hpp"
+#include "kernels/median3.hpp"
 #include "kernels/preprocess.hpp"
 #include "test_images.hpp"
 
@@ -53,6 +55,33 @@ TEST(Preprocess, RejectsMismatchedFlat) {
   EXPECT_THROW(preprocess(raw, flat, 8, Checkpoint(), out), std::invalid_argument);
   EXPECT_THROW(preprocess(raw, cv::Mat(), 0, Checkpoint(), out), std::invalid_argument);
 }
+
+// The fused flat-field + median pass equals the two kernels run one after the other, bit for bit,
+// for any band size and frame shape (one row, one column, bands that do not divide the height) and
+// with zeros in the flat (x / 0 = 0).
+class FusedPreprocess : public ::testing::TestWithParam<std::tuple<cv::Size, int>> {};
+
+TEST_P(FusedPreprocess, EqualsFlatFieldThenMedian3) {
+  const auto [size, band] = GetParam();
+  const cv::Mat raw = make_pattern(size, 5.0, 7);
+  cv::Mat flat(size, CV_32FC1);
+  cv::randu(flat, 0.6, 1.4);
+  flat.at<float>(0, 0) = 0.0f;
+  flat.at<float>(size.height - 1, size.width - 1) = 0.0f;
+  cv::Mat corrected;
+  ASSERT_EQ(flat_field(raw, flat, band, Checkpoint(), corrected), Status::ok);
+  cv::Mat expected;
+  ASSERT_EQ(median3(corrected, band, Checkpoint(), expected), Status::ok);
+  cv::Mat out;
+  ASSERT_EQ(flat_field_median3(raw, flat, band, Checkpoint(), out), Status::ok);
+  EXPECT_EQ(count_differences(out, expected), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, FusedPreprocess,
+                         ::testing::Combine(::testing::Values(cv::Size(1, 1), cv::Size(1, 40),
+                                                              cv::Size(57, 1), cv::Size(131, 77),
+                                                              cv::Size(256, 256)),
+                                            ::testing::Values(1, 3, 16, 64, 1000)));
 
 }  // namespace
 }  // namespace ws::kernels::test
