@@ -6,6 +6,7 @@
 #include "classify/classifier.hpp"
 #include "pipeline/file_source.hpp"
 #include "run/run_controller.hpp"
+#include "store/run_owner.hpp"
 #include "waferscan/error.hpp"
 #include "waferscan/graph_spec.hpp"
 #include "waferscan/manifest.hpp"
@@ -211,6 +212,7 @@ int cmd_resume(const ResumeArgs& a) {
   std::vector<SiteResult> stored;
   {
     Store store(a.db);
+    recover_interrupted_runs(store);  // a run whose process died is resumable as Interrupted
     run = store.run(a.id);
     if (!run) throw ConfigError(a.db, 0, "RUN_ID", "no run " + std::to_string(a.id));
     if (run->state != RunState::canceled && run->state != RunState::interrupted) {

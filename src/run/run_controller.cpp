@@ -292,7 +292,9 @@ RunReport RunController::run(const RunRequest& request) {
 
   RunRecord record;
   record.recipe_name = recipe.name;
-  record.recipe_path = recipe.path.string();
+  // Absolute, so that `resume` and `export` work from any working directory.
+  record.recipe_path =
+      recipe.path.empty() ? std::string() : std::filesystem::absolute(recipe.path).string();
   if (request.set) record.set_path = request.set->dir.string();
   record.graph_path = request.graph_path;
   record.model_path = request.model_path;
