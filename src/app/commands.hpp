@@ -16,17 +16,18 @@ struct Command {
   std::function<int()> action;
 };
 
-Command add_run_command(CLI::App& app);     // cmd_run.cpp
-Command add_runs_command(CLI::App& app);    // cmd_query.cpp
-Command add_show_command(CLI::App& app);    // cmd_query.cpp
-Command add_export_command(CLI::App& app);  // cmd_query.cpp
-Command add_import_command(CLI::App& app);    // cmd_classify.cpp
-Command add_train_command(CLI::App& app);     // cmd_classify.cpp
-Command add_score_command(CLI::App& app);     // cmd_classify.cpp
-Command add_crossval_command(CLI::App& app);  // cmd_classify.cpp
-Command add_graph_command(CLI::App& app);     // cmd_graph.cpp
+Command add_run_command(CLI::App& app);        // cmd_run.cpp
+Command add_runs_command(CLI::App& app);       // cmd_query.cpp
+Command add_show_command(CLI::App& app);       // cmd_query.cpp
+Command add_export_command(CLI::App& app);     // cmd_query.cpp
+Command add_import_command(CLI::App& app);     // cmd_classify.cpp
+Command add_train_command(CLI::App& app);      // cmd_classify.cpp
+Command add_score_command(CLI::App& app);      // cmd_classify.cpp
+Command add_crossval_command(CLI::App& app);   // cmd_classify.cpp
+Command add_graph_command(CLI::App& app);      // cmd_graph.cpp
 Command add_reprocess_command(CLI::App& app);  // cmd_reprocess.cpp
 Command add_resume_command(CLI::App& app);     // cmd_reprocess.cpp
+Command add_hardware_command(CLI::App& app);   // cmd_hardware.cpp
 Command add_bench_command(CLI::App& app);      // cmd_bench.cpp
 
 /// Adds `--db FILE` (default waferscan.db) bound to `db`.

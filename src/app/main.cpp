@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
       ws::app::add_graph_command(app),
       ws::app::add_reprocess_command(app),
       ws::app::add_resume_command(app),
+      ws::app::add_hardware_command(app),
       ws::app::add_bench_command(app),
   };
 
