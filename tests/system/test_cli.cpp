@@ -170,6 +170,42 @@ TEST_F(Cli, UsageErrorsExitTwo) {
   EXPECT_NE(missing.err.find("no-such-recipe.yaml"), std::string::npos) << missing.err;
 }
 
+TEST_F(Cli, AFaultedDeviceRefusesRunsUntilTheOperatorResetsIt) {
+  // A capture that hangs and ignores its abort: the watchdog faults the camera (exit 4, timeout).
+  auto args = run_args(0.0);
+  args.insert(args.end(), {"--inject", "camera.capture=hang@site:2", "--inject",
+                           "camera.capture=ignore_abort@site:2"});
+  const auto faulted = run_cli(args, dir_.path());
+  ASSERT_EQ(faulted.code, 4) << faulted.err;
+  EXPECT_EQ(show("1")["state"], "Failed");
+  EXPECT_EQ(show("1")["stop_reason"], "timeout");
+  // Refused while Faulted (exit 5, nothing stored), reset by the operator, then it runs again.
+  const auto refused = run_cli(run_args(0.0), dir_.path());
+  EXPECT_EQ(refused.code, 5) << refused.err;
+  EXPECT_NE(refused.err.find("camera is Faulted"), std::string::npos) << refused.err;
+  const auto status = run_cli({"hardware", "status", "--db", db()}, dir_.path());
+  EXPECT_EQ(status.code, 5);
+  EXPECT_NE(status.out.find("camera"), std::string::npos) << status.out;
+  const auto reset = run_cli({"hardware", "reset", "--db", db()}, dir_.path());
+  ASSERT_EQ(reset.code, 0) << reset.err;
+  EXPECT_NE(reset.out.find("1 device(s) reset"), std::string::npos) << reset.out;
+  EXPECT_EQ(run_cli({"hardware", "status", "--db", db()}, dir_.path()).code, 0);
+  EXPECT_EQ(run_cli(run_args(0.0), dir_.path()).code, 0);
+}
+
+TEST_F(Cli, AnInterlockIsAnEmergencyStopWithExitThree) {
+  auto args = run_args(0.0);
+  args.insert(args.end(), {"--inject", "machine.estop=fire@site:5"});
+  const auto r = run_cli(args, dir_.path());
+  ASSERT_EQ(r.code, 3) << r.err;
+  const json run = show("1");
+  EXPECT_EQ(run["state"], "Canceled");
+  EXPECT_EQ(run["stop_reason"], "emergency_stop");
+  const auto evs = events(r.out);
+  EXPECT_TRUE(has_event(evs, "hardware", "state", "off"));
+  EXPECT_TRUE(has_event(evs, "hardware", "state", "parked"));
+}
+
 TEST_F(Cli, ExportJsonHasTheDocumentedShape) {
   ASSERT_EQ(run_cli(run_args(0.0), dir_.path()).code, 0);
   const auto r = run_cli({"export", "1", "--format", "json", "--db", db()}, dir_.path());
