@@ -70,6 +70,8 @@ void report(benchmark::State& state, const ws::bench::Throughput& t) {
   state.counters["frames"] = static_cast<double>(t.frames);
   state.counters["max_in_flight"] = static_cast<double>(t.max_in_flight);
   state.counters["done"] = static_cast<double>(t.done);
+  // All threads of the process: the CPU a frame costs, whatever share of the cores the run got.
+  state.counters["cpu_ms_per_frame"] = 1000.0 * t.cpu_seconds / static_cast<double>(t.frames);
   state.counters["peak_rss_mb"] = ws::bench::peak_rss_mb();
 }
 

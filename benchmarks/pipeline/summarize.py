@@ -43,16 +43,24 @@ def main():
     o.append("")
     s1 = fps(med, "serial/one_thread/size:4096/frames:24/one_thread:1")
     sp = fps(med, "serial/parallel_kernels/size:4096/frames:24/one_thread:0")
-    o.append("| variant | frames/s | vs serial loop (1 thread) | vs serial loop (parallel kernels) |")
-    o.append("|---|---:|---:|---:|")
-    o.append(f"| serial loop, one thread | {s1:.2f} | 1.00x | {s1 / sp:.2f}x |")
-    o.append(f"| serial loop, parallel bands in kernels | {sp:.2f} | {sp / s1:.2f}x | 1.00x |")
+    def cpu(name):
+        return med.get(name, {}).get("cpu_ms_per_frame", float("nan"))
+
+    n1 = "serial/one_thread/size:4096/frames:24/one_thread:1"
+    np_ = "serial/parallel_kernels/size:4096/frames:24/one_thread:0"
+    o.append("| variant | frames/s | vs serial loop (1 thread) | vs serial loop (parallel kernels) "
+             "| process CPU ms/frame (all threads) |")
+    o.append("|---|---:|---:|---:|---:|")
+    o.append(f"| serial loop, one thread | {s1:.2f} | 1.00x | {s1 / sp:.2f}x | {cpu(n1):.1f} |")
+    o.append(f"| serial loop, parallel bands in kernels | {sp:.2f} | {sp / s1:.2f}x | 1.00x | {cpu(np_):.1f} |")
     for cap in (1, 2, 4, 8, 16):
-        g = fps(med, f"graph/size:4096/frames:24/cap:{cap}/checkpoints:1")
-        mif = med.get(f"graph/size:4096/frames:24/cap:{cap}/checkpoints:1", {}).get("max_in_flight", 0)
-        o.append(f"| graph, cap {cap} (max in flight {mif:.0f}) | {g:.2f} | {g / s1:.2f}x | {g / sp:.2f}x |")
-    g = fps(med, "graph/size:4096/frames:24/cap:4/checkpoints:0")
-    o.append(f"| graph, cap 4, kernel checkpoints off | {g:.2f} | {g / s1:.2f}x | {g / sp:.2f}x |")
+        name = f"graph/size:4096/frames:24/cap:{cap}/checkpoints:1"
+        g = fps(med, name)
+        mif = med.get(name, {}).get("max_in_flight", 0)
+        o.append(f"| graph, cap {cap} (max in flight {mif:.0f}) | {g:.2f} | {g / s1:.2f}x | {g / sp:.2f}x | {cpu(name):.1f} |")
+    name = "graph/size:4096/frames:24/cap:4/checkpoints:0"
+    g = fps(med, name)
+    o.append(f"| graph, cap 4, kernel checkpoints off | {g:.2f} | {g / s1:.2f}x | {g / sp:.2f}x | {cpu(name):.1f} |")
     o.append("")
     real = med.get("realistic/size:4096/frames:24/cap:4")
     hw = med.get("realistic/size:256/frames:24/cap:4")

@@ -59,6 +59,15 @@ double peak_rss_mb() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux: KiB
 }
 
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto s = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec);
+  };
+  return s(usage.ru_utime) + s(usage.ru_stime);
+}
+
 PipelineBench::PipelineBench(BenchConfig config) : config_(std::move(config)) {
   recipe_ = config_.recipe;
   recipe_.camera.width = config_.frame_size;
@@ -111,10 +120,12 @@ Throughput PipelineBench::run_graph(std::size_t frames, std::size_t in_flight,
   req.progress = [&](const Progress& p) {
     if (p.sites_published == p.sites_total) last = Clock::now();
   };
+  const double cpu0 = process_cpu_seconds();
   const auto t0 = Clock::now();
   const RunReport report = controller_->run(req);
   const auto t1 = Clock::now();
   Throughput t;
+  t.cpu_seconds = process_cpu_seconds() - cpu0;
   t.frames = frames;
   t.seconds = last > started ? seconds_between(started, last) : seconds_between(t0, t1);
   t.run_seconds = seconds_between(t0, t1);
@@ -142,6 +153,7 @@ Throughput PipelineBench::run_serial(std::size_t frames, bool one_thread) {
       if (w.result.status == SiteStatus::done) ++done;
     }
   };
+  const double cpu0 = process_cpu_seconds();
   const auto t0 = Clock::now();
   if (one_thread) {
     oneapi::tbb::task_arena arena(1, 1);
@@ -155,6 +167,7 @@ Throughput PipelineBench::run_serial(std::size_t frames, bool one_thread) {
   t.run_seconds = t.seconds;
   t.max_in_flight = 1;
   t.done = done;
+  t.cpu_seconds = process_cpu_seconds() - cpu0;
   return t;
 }
 

@@ -35,7 +35,9 @@ struct Throughput {
   double seconds = 0;  ///< first site admitted .. last site published (graph); whole loop (serial)
   double run_seconds = 0;  ///< the whole RunController::run() (graph only; includes the store)
   std::size_t max_in_flight = 0;
-  int done = 0;  ///< sites that ended `done`
+  int done = 0;            ///< sites that ended `done`
+  double cpu_seconds = 0;  ///< CPU time of the whole process (all threads) over the run
+
   [[nodiscard]] double fps() const {
     return seconds > 0 ? static_cast<double>(frames) / seconds : 0;
   }
@@ -61,6 +63,9 @@ Percentiles percentiles(std::vector<double> values);
 
 /// The process's peak resident set size so far, in MiB (getrusage ru_maxrss).
 double peak_rss_mb();
+
+/// CPU time (user + system) of the whole process so far, all threads, in seconds.
+double process_cpu_seconds();
 
 /// A simulated machine (camera returning a pre-rendered frame pool), a RunController on it with a
 /// store under config.dir, the golden/flat references and the classifier.
