@@ -80,6 +80,9 @@ TEST_F(Cli, DemoCompletesWithExitZero) {
   const auto evs = events(r.out);
   EXPECT_TRUE(has_event(evs, "state", "state", "Running"));
   EXPECT_TRUE(has_event(evs, "state", "state", "Completed"));
+  // Not a terminal: plain progress lines (the live bar is for terminals), then the summary.
+  EXPECT_NE(r.err.find("progress: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("progress: 88/88 sites"), std::string::npos) << r.err;
   const json run = show("1");
   EXPECT_EQ(run["state"], "Completed");
   EXPECT_TRUE(run["stop_reason"].is_null());
@@ -133,6 +136,15 @@ INSTANTIATE_TEST_SUITE_P(Signals, CliSignal,
                            return std::string(info.param.sig == SIGINT ? "SIGINT" : "SIGTERM") +
                                   "x" + std::to_string(info.param.signals);
                          });
+
+TEST_F(Cli, QuietSilencesProgressButKeepsTheSummary) {
+  auto args = run_args(0.0);
+  args.push_back("--quiet");
+  const auto r = run_cli(args, dir_.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("progress"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Completed"), std::string::npos) << r.err;
+}
 
 TEST_F(Cli, MalformedRecipeIsAUsageErrorNamingFileAndLine) {
   const auto bad = dir_.path() / "bad.yaml";
