@@ -4,6 +4,7 @@
 # crash, a leak, a timeout or runs out of memory; the reproducer is left in the artifact folder
 # printed at the end.
 #   tests/fuzz/run.sh [SECONDS]
+# WS_FUZZ_SEED=N makes the runs repeatable (CI sets it); unset, libFuzzer picks a random seed.
 set -euo pipefail
 seconds="${1:-30}"
 if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
@@ -30,6 +31,7 @@ for target in recipe graph_spec manifest fault_spec; do
   # libFuzzer exits non-zero on a crash, leak (ASan's LeakSanitizer), -timeout or -rss_limit_mb.
   if ! "$bin/fuzz_$target" "$corpus" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 \
       -max_len=4096 -print_final_stats=1 -artifact_prefix="$artifacts/" \
+      ${WS_FUZZ_SEED:+-seed="$WS_FUZZ_SEED"} \
       > "$work/$target/log.txt" 2>&1; then
     echo "FAILED: fuzz_$target (log: $work/$target/log.txt, reproducer: $artifacts/)" >&2
     tail -n 40 "$work/$target/log.txt" >&2
