@@ -75,9 +75,9 @@ struct InspectionGraph::Impl {
                     }
                     admitted.fetch_add(1);
                     gw.reserve_wait();
-                    auto delivery = std::make_shared<Delivery>(
-                        [&gw](WorkPtr w) { gw.try_put(std::move(w)); },
-                        [&gw] { gw.release_wait(); });
+                    auto delivery =
+                        std::make_shared<Delivery>([&gw](WorkPtr w) { gw.try_put(std::move(w)); },
+                                                   [&gw] { gw.release_wait(); });
                     ctx.source->acquire(job, std::move(delivery));
                   });
                 }),
@@ -134,8 +134,14 @@ struct InspectionGraph::Impl {
 
 InspectionGraph::InspectionGraph(GraphContext ctx, oneapi::tbb::task_group_context& tgc) {
   if (ctx.spec.in_flight == 0) throw std::invalid_argument("graph: in_flight cap must be >= 1");
-  if (!ctx.recipe || !ctx.source || !ctx.classifier || !ctx.tracker || !ctx.publish) {
-    throw std::invalid_argument("graph: incomplete context");
+  const char* missing = !ctx.recipe       ? "recipe"
+                        : !ctx.source     ? "source"
+                        : !ctx.classifier ? "classifier"
+                        : !ctx.tracker    ? "tracker"
+                        : !ctx.publish    ? "publish"
+                                          : nullptr;
+  if (missing != nullptr) {
+    throw std::invalid_argument(std::string("graph: incomplete context: no ") + missing);
   }
   impl_ = std::make_unique<Impl>(std::move(ctx), tgc);
 }
@@ -147,9 +153,15 @@ void InspectionGraph::run() {
   impl_->g.wait_for_all();
 }
 
-void InspectionGraph::cancel() { impl_->g.cancel(); }
+void InspectionGraph::cancel() {
+  impl_->g.cancel();
+}
 
-std::size_t InspectionGraph::admitted() const noexcept { return impl_->admitted.load(); }
-std::size_t InspectionGraph::max_in_flight() const noexcept { return impl_->max_in_flight.load(); }
+std::size_t InspectionGraph::admitted() const noexcept {
+  return impl_->admitted.load();
+}
+std::size_t InspectionGraph::max_in_flight() const noexcept {
+  return impl_->max_in_flight.load();
+}
 
 }  // namespace ws::pipeline
