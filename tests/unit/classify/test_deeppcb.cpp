@@ -10,8 +10,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <filesystem>
+
 #include <fstream>
 #include <iterator>
 #include <numeric>
@@ -33,7 +35,8 @@ std::string slurp(const fs::path& p) {
 class DeepPcb : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = fs::temp_directory_path() / "ws_test_deeppcb_set";
+    // Per process: CTest runs each test as its own process, several at once.
+    dir_ = fs::temp_directory_path() / ("ws_test_deeppcb_set-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     Manifest m = io::import_pairs(kSource / "data" / "deeppcb", dir_, kClasses);
     m.frame_width = 640;
