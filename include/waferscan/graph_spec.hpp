@@ -28,7 +28,8 @@ struct GraphSpec {
 };
 
 /// Reads and validates a graph spec. Throws ConfigError (file, line, key) for malformed YAML,
-/// unknown keys or nodes, wrong types and out-of-range values (in_flight 1..1024, concurrency 0..64).
+/// unknown keys or nodes, wrong types and out-of-range values (in_flight 1..1024, concurrency
+/// 0..64).
 GraphSpec load_graph_spec(const std::filesystem::path& path);
 GraphSpec parse_graph_spec(const std::string& text, const std::filesystem::path& name);
 

@@ -1,10 +1,10 @@
 // `waferscan runs`, `show` and `export`: reading stored runs.
 #include "app/commands.hpp"
 #include "app/json_views.hpp"
-#include "store/run_owner.hpp"
 #include "publish/csv_export.hpp"
 #include "publish/klarf.hpp"
 #include "publish/wafer_map.hpp"
+#include "store/run_owner.hpp"
 #include "waferscan/error.hpp"
 #include "waferscan/store.hpp"
 

@@ -17,18 +17,12 @@ int main(int argc, char** argv) {
   CLI::App app{"waferscan: wafer inspection as a oneTBB flow graph"};
   app.require_subcommand(1);
   const std::vector<ws::app::Command> commands = {
-      ws::app::add_run_command(app),
-      ws::app::add_runs_command(app),
-      ws::app::add_show_command(app),
-      ws::app::add_export_command(app),
-      ws::app::add_import_command(app),
-      ws::app::add_train_command(app),
-      ws::app::add_score_command(app),
-      ws::app::add_crossval_command(app),
-      ws::app::add_graph_command(app),
-      ws::app::add_reprocess_command(app),
-      ws::app::add_resume_command(app),
-      ws::app::add_hardware_command(app),
+      ws::app::add_run_command(app),    ws::app::add_runs_command(app),
+      ws::app::add_show_command(app),   ws::app::add_export_command(app),
+      ws::app::add_import_command(app), ws::app::add_train_command(app),
+      ws::app::add_score_command(app),  ws::app::add_crossval_command(app),
+      ws::app::add_graph_command(app),  ws::app::add_reprocess_command(app),
+      ws::app::add_resume_command(app), ws::app::add_hardware_command(app),
       ws::app::add_bench_command(app),
   };
 

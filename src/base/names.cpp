@@ -62,23 +62,33 @@ constexpr std::array<std::pair<SiteStatus, std::string_view>, 4> kSiteStatuses{{
 }};
 }  // namespace
 
-std::string_view to_string(StopReason reason) noexcept { return name_of(kStopReasons, reason); }
-std::string_view to_string(StopStrength strength) noexcept { return name_of(kStrengths, strength); }
+std::string_view to_string(StopReason reason) noexcept {
+  return name_of(kStopReasons, reason);
+}
+std::string_view to_string(StopStrength strength) noexcept {
+  return name_of(kStrengths, strength);
+}
 std::optional<StopReason> stop_reason_from_string(std::string_view name) noexcept {
   return lookup(kStopReasons, name);
 }
 
-std::string_view to_string(RunState s) noexcept { return name_of(kRunStates, s); }
+std::string_view to_string(RunState s) noexcept {
+  return name_of(kRunStates, s);
+}
 std::optional<RunState> run_state_from_string(std::string_view name) noexcept {
   return lookup(kRunStates, name);
 }
 
-std::string_view to_string(SiteStatus s) noexcept { return name_of(kSiteStatuses, s); }
+std::string_view to_string(SiteStatus s) noexcept {
+  return name_of(kSiteStatuses, s);
+}
 std::optional<SiteStatus> site_status_from_string(std::string_view name) noexcept {
   return lookup(kSiteStatuses, name);
 }
 
-std::string_view to_string(Polarity p) noexcept { return p == Polarity::bright ? "bright" : "dark"; }
+std::string_view to_string(Polarity p) noexcept {
+  return p == Polarity::bright ? "bright" : "dark";
+}
 
 bool is_terminal(RunState s) noexcept {
   return s == RunState::completed || s == RunState::canceled || s == RunState::failed ||

@@ -124,7 +124,9 @@ StopCallback& StopCallback::operator=(StopCallback&& other) noexcept {
   return *this;
 }
 
-StopCallback::~StopCallback() { reset(); }
+StopCallback::~StopCallback() {
+  reset();
+}
 
 void StopCallback::reset() {
   if (!state_) return;

@@ -456,7 +456,8 @@ void Store::record_fault(const std::string& device, const std::string& reason, R
 
 std::vector<DeviceFault> Store::faults() const {
   std::vector<DeviceFault> out;
-  Statement s(impl_->db, "SELECT device, reason, since, run_id FROM hardware_faults ORDER BY device");
+  Statement s(impl_->db,
+              "SELECT device, reason, since, run_id FROM hardware_faults ORDER BY device");
   while (s.step()) {
     out.push_back({s.column_text(0), s.column_text(1), s.column_text(2), s.column_int(3)});
   }

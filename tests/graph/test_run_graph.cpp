@@ -66,7 +66,7 @@ TEST_F(RunGraph, StopMidRunLetsFramesInFlightFinishAndStartsNoNewSite) {
   EXPECT_EQ(r.state, RunState::canceled);
   EXPECT_EQ(r.stop_reason, StopReason::operator_request);
   EXPECT_EQ(r.stop_strength, StopStrength::stop);
-  EXPECT_GE(r.sites.done, 4);       // sites 0..3 were in flight or done: a stop lets them finish
+  EXPECT_GE(r.sites.done, 4);        // sites 0..3 were in flight or done: a stop lets them finish
   EXPECT_EQ(r.sites.incomplete, 0);  // nothing abandoned by a plain stop
   EXPECT_GT(r.sites.not_started, 0);
   ASSERT_TRUE(r.graph_quiet_ms.has_value());

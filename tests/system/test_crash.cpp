@@ -5,8 +5,8 @@
 #include "common/process.hpp"
 #include "common/run_fixture.hpp"
 
-#include <nlohmann/json.hpp>
 #include <sqlite3.h>
+#include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
 
@@ -46,14 +46,16 @@ class Crash : public ::testing::Test {
  protected:
   std::string db() { return (dir_.path() / "runs.db").string(); }
   std::vector<std::string> run_args() {
-    return {"run",     source_path("data/recipes/quick.yaml").string(),
-            "--graph", source_path("graphs/inspect.yaml").string(),
-            "--db",    db(),
-            "--events", "-", "--time-scale", "0.2", "--quiet"};
+    return {"run",          source_path("data/recipes/quick.yaml").string(),
+            "--graph",      source_path("graphs/inspect.yaml").string(),
+            "--db",         db(),
+            "--events",     "-",
+            "--time-scale", "0.2",
+            "--quiet"};
   }
   json export_run(int id) {
-    const auto r = run_cli({"export", std::to_string(id), "--format", "json", "--db", db()},
-                           dir_.path());
+    const auto r =
+        run_cli({"export", std::to_string(id), "--format", "json", "--db", db()}, dir_.path());
     EXPECT_EQ(r.code, 0) << r.err;
     return json::parse(r.out);
   }
@@ -117,10 +119,9 @@ TEST_F(Crash, SigkillAtRandomMomentsLosesNothingStoredAndResumeFinishes) {
     EXPECT_EQ(after["run"]["state"], "Completed");
     EXPECT_EQ(defects(after, false), reference) << "round " << round;
     EXPECT_EQ(after["run"]["defects"].get<int>(),
-              static_cast<int>(std::accumulate(reference.begin(), reference.end(), std::size_t{0},
-                                               [](std::size_t n, const auto& kv) {
-                                                 return n + kv.second.size();
-                                               })));
+              static_cast<int>(std::accumulate(
+                  reference.begin(), reference.end(), std::size_t{0},
+                  [](std::size_t n, const auto& kv) { return n + kv.second.size(); })));
   }
   std::printf("interrupted and resumed: %d of 30 kills\n", interrupted);
   EXPECT_GE(interrupted, 10) << "most kills must land while a run is in progress";
