@@ -1,5 +1,5 @@
-// Pins down the stop vocabulary: first reason wins, stop escalates to abort only, callbacks run once
-// per escalation, checkpoints see abort, and tokens of one run never see another run's stop.
+// Pins down the stop vocabulary: first reason wins, stop escalates to abort only, callbacks run
+// once per escalation, checkpoints see abort, and tokens of one run never see another run's stop.
 #include "waferscan/cancel.hpp"
 
 #include <gtest/gtest.h>
