@@ -19,10 +19,11 @@ enum class FaultTarget {
   machine_estop,   ///< "machine.estop": the interlock fires
   store_write,     ///< "store.write": the disk is full
   frame_corrupt,   ///< "frame.corrupt": the camera returns garbage
+  machine_overheat,  ///< "machine.overheat": the health sensor reads 40 C hotter from then on
 };
 
 /// What the fault does. hang, slow, error and ignore_abort apply to device calls; fire to the
-/// machine-level targets (machine.estop, store.write, frame.corrupt), where `error` is accepted as
+/// machine-level targets (machine.estop, store.write, frame.corrupt, machine.overheat), where `error` is accepted as
 /// a synonym and parsed as fire.
 enum class FaultBehaviour {
   hang,          ///< the call blocks until its abort path is called (or release_hangs())

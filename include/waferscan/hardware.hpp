@@ -47,11 +47,23 @@ class Camera {
   [[nodiscard]] virtual bool acquiring() const = 0;
 };
 
+/// The machine's health sensor (on a real machine: the lamp housing or stage motor temperature),
+/// read by the HealthMonitor's background loop.
+/// Thread safety: read from one thread at a time (the monitor's), concurrently with the devices.
+class HealthSensor {
+ public:
+  virtual ~HealthSensor() = default;
+  /// One reading in degrees Celsius. Returns within milliseconds; throws HardwareError when the
+  /// sensor cannot be read.
+  [[nodiscard]] virtual double temperature_c() = 0;
+};
+
 /// The devices of one machine, and its calibration data.
 struct Machine {
   std::shared_ptr<Stage> stage;
   std::shared_ptr<Light> light;
   std::shared_ptr<Camera> camera;
+  std::shared_ptr<HealthSensor> health;  ///< null: the machine has no health sensor
   /// Golden reference: the defect-free die as the camera sees it after flat-field correction.
   cv::Mat golden;
   /// Flat-field gain image (CV_32F, mean 1): raw = ideal * flat. Empty means no correction.

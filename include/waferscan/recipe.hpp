@@ -53,6 +53,8 @@ struct SimulationSpec {
   double illumination_gradient = 0.15;  ///< relative brightness change corner to corner
   double defects_per_site = 2.0;        ///< mean number of injected defects per frame
   std::vector<std::string> defect_classes = {"particle", "scratch", "residue", "pattern"};
+  double temperature_c = 24.0;  ///< what the health sensor reads with the light off
+  double light_heating_c = 1.5;  ///< added to the reading while the light is on
 };
 
 struct DetectionSpec {
@@ -61,6 +63,37 @@ struct DetectionSpec {
   int min_area_px = 6;           ///< smaller blobs are ignored
   int max_shift_px = 12;         ///< alignment search radius
   int band_rows = 64;            ///< kernel band height between cancellation checkpoints
+};
+
+/// Hardware command timeouts, in milliseconds of wall time. 0 (the default) derives the timeout
+/// from the scaled timing above: 3x the expected duration plus 1 s for light switches, captures
+/// and moves (a move's grows with its distance), the longest move across the travel plus 2 s for
+/// parking, 2 s for the abort paths. When a call overruns, the watchdog calls its abort path.
+struct TimeoutSpec {
+  double light_ms = 0;    ///< light on / off
+  double capture_ms = 0;  ///< one capture (exposure + readout)
+  double move_ms = 0;     ///< one stage move, whatever its distance
+  double park_ms = 0;     ///< parking during the safe-stop sequence
+  double abort_ms = 0;    ///< camera abort, stage stop and camera release in the safe-stop sequence
+  /// How long an aborted call may take to return before its device is marked Faulted (0: the
+  /// hardware agent's default, 1 s).
+  double abort_grace_ms = 0;
+};
+
+/// What the run does when the health monitor raises an alarm.
+enum class AlarmAction {
+  record,  ///< journal the alarm; the run goes on
+  stop,    ///< also stop the run (no new site; frames in flight finish), reason `fault`
+  abort,   ///< also abort the run (frames in flight are abandoned), reason `fault`
+};
+
+/// The machine's health monitor: a background loop reading the temperature sensor. It reads once
+/// when the run starts, then every period_ms, until the safe-stop sequence has finished.
+struct MonitorSpec {
+  double period_ms = 500;  ///< between readings (wall time, not scaled); 0 = no monitor
+  double temperature_limit_c = 45.0;  ///< a reading above this raises an alarm
+  double hysteresis_c = 2.0;  ///< the alarm clears once a reading is this far below the limit
+  AlarmAction on_alarm = AlarmAction::record;
 };
 
 /// One site of the recipe: a die to image.
@@ -85,6 +118,8 @@ struct Recipe {
   LightSpec light;
   SimulationSpec simulation;
   DetectionSpec detection;
+  TimeoutSpec timeouts;
+  MonitorSpec monitor;
   std::filesystem::path model;  ///< classifier model, resolved relative to the recipe file
   std::vector<SiteSpec> sites;
   /// Faults to inject (`faults:`, a list of TARGET=BEHAVIOUR@WHEN strings); every site:N names a

@@ -44,6 +44,7 @@ struct SimCounters {
   std::atomic<int> corrupt_frames{0};   ///< wrong-size frames returned by capture
   std::atomic<int> interlocks{0};       ///< interlock events raised (faults and API)
   std::atomic<int> hung_calls{0};       ///< calls blocked in an injected hang right now
+  std::atomic<int> health_readings{0};  ///< temperature readings taken from the health sensor
 };
 
 /// Builds the simulated devices from a recipe. Everything is deterministic from recipe.seed: the
@@ -66,6 +67,9 @@ struct SimCounters {
 /// - `frame.corrupt=fire`: that capture returns random bytes of half the recipe's width and
 ///   height (CV_8UC1), so a frame check flags it.
 /// - `machine.estop=fire`: that capture first raises the interlock (see on_interlock()).
+/// - `machine.overheat=fire`: the health sensor reads 40 C hotter from then on (the machine does
+///   not cool down on its own); with site:N it fires when the stage is sent to site N, with
+///   call:N / p:P on the N-th reading / per reading.
 /// - `store.write`: ignored here; the store reads it through faults_for("store.write").
 /// WHEN: `call:N` is the N-th call of the target (captures count for frame.corrupt and
 /// machine.estop); `site:N` matches while the stage is commanded to site N's position (for

@@ -293,6 +293,11 @@ void HardwareAgent::device_call(Device device, std::string_view what,
   if (error) std::rethrow_exception(error);
 }
 
+void HardwareAgent::set_abort_grace(std::chrono::milliseconds grace) {
+  std::lock_guard lock(state_->mutex);
+  state_->options.abort_grace = grace;
+}
+
 bool HardwareAgent::faulted(Device d) const {
   std::lock_guard lock(state_->mutex);
   return !state_->faults[static_cast<std::size_t>(d)].empty();

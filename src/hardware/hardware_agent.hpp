@@ -90,6 +90,10 @@ class HardwareAgent {
   void device_call(Device device, std::string_view what, std::chrono::milliseconds timeout,
                    const std::function<void()>& fn);
 
+  /// Replaces Options::abort_grace for the calls that start from now on (a recipe's
+  /// timeouts.abort_grace_ms).
+  void set_abort_grace(std::chrono::milliseconds grace);
+
   [[nodiscard]] bool faulted(Device d) const;
   [[nodiscard]] std::string fault_reason(Device d) const;
   /// Marks a device Faulted (also used to restore faults recorded in the store).

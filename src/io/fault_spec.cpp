@@ -15,7 +15,7 @@ namespace ws {
 
 namespace {
 
-constexpr std::array<std::pair<std::string_view, FaultTarget>, 10> kTargets{{
+constexpr std::array<std::pair<std::string_view, FaultTarget>, 11> kTargets{{
     {"camera.capture", FaultTarget::camera_capture},
     {"camera.abort", FaultTarget::camera_abort},
     {"stage.move", FaultTarget::stage_move},
@@ -26,6 +26,7 @@ constexpr std::array<std::pair<std::string_view, FaultTarget>, 10> kTargets{{
     {"machine.estop", FaultTarget::machine_estop},
     {"store.write", FaultTarget::store_write},
     {"frame.corrupt", FaultTarget::frame_corrupt},
+    {"machine.overheat", FaultTarget::machine_overheat},
 }};
 
 constexpr std::uint32_t kMaxSlowMs = 3'600'000;  // an hour: longer is a hang, say so
@@ -34,7 +35,7 @@ constexpr std::string_view kForm =
     "expected TARGET=BEHAVIOUR@WHEN (e.g. camera.capture=hang@site:3)";
 constexpr std::string_view kTargetList =
     "camera.capture, camera.abort, stage.move, stage.stop, stage.park, light.on, light.off, "
-    "machine.estop, store.write, frame.corrupt";
+    "machine.estop, store.write, frame.corrupt, machine.overheat";
 constexpr std::string_view kDeviceBehaviours = "hang, slow:MS, error, ignore_abort";
 constexpr std::string_view kWhenList =
     "site:N (0-based site index), call:N (1-based call number) or p:P (probability in (0, 1])";
@@ -140,7 +141,7 @@ class SpecParser {
     }
     if (text == "fire") {
       if (device) {
-        std::string what = "'fire' is for machine.estop, store.write and frame.corrupt; " + target +
+        std::string what = "'fire' is for machine.estop, store.write, frame.corrupt and machine.overheat; " + target +
                            " expects one of ";
         what.append(kDeviceBehaviours);
         fail(what);
@@ -196,6 +197,7 @@ bool is_device_call(FaultTarget target) noexcept {
     case FaultTarget::machine_estop:
     case FaultTarget::store_write:
     case FaultTarget::frame_corrupt:
+    case FaultTarget::machine_overheat:
       return false;
     default:
       return true;

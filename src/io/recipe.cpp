@@ -66,6 +66,38 @@ void read_simulation(const Fields& f, SimulationSpec& s) {
   if (f.has("defect_classes") && s.defect_classes.empty()) {
     f.fail("defect_classes", "needs at least one class");
   }
+  f.number("temperature_c", s.temperature_c, Range::between(-50.0, 200.0));
+  f.number("light_heating_c", s.light_heating_c, Range::between(0.0, 100.0));
+}
+
+// An hour: longer than any command may sensibly block, and far from overflowing milliseconds.
+constexpr double kMaxTimeoutMs = 3600000.0;
+
+void read_timeouts(const Fields& f, TimeoutSpec& t) {
+  for (auto [key, value] : {std::pair{"light_ms", &t.light_ms}, {"capture_ms", &t.capture_ms},
+                            {"move_ms", &t.move_ms}, {"park_ms", &t.park_ms},
+                            {"abort_ms", &t.abort_ms}, {"abort_grace_ms", &t.abort_grace_ms}}) {
+    f.number(key, *value, Range::between(0.0, kMaxTimeoutMs));
+  }
+}
+
+void read_monitor(const Fields& f, MonitorSpec& m) {
+  f.number("period_ms", m.period_ms, Range::between(0.0, kMaxTimeoutMs));
+  f.number("temperature_limit_c", m.temperature_limit_c, Range::between(-50.0, 500.0));
+  f.number("hysteresis_c", m.hysteresis_c, Range::between(0.0, 100.0));
+  if (f.has("on_alarm")) {
+    std::string action;
+    f.text("on_alarm", action);
+    if (action == "record") {
+      m.on_alarm = AlarmAction::record;
+    } else if (action == "stop") {
+      m.on_alarm = AlarmAction::stop;
+    } else if (action == "abort") {
+      m.on_alarm = AlarmAction::abort;
+    } else {
+      f.fail("on_alarm", "expected record, stop or abort, got '" + action + "'");
+    }
+  }
 }
 
 void read_detection(const Fields& f, DetectionSpec& d) {
@@ -194,7 +226,8 @@ Recipe parse_recipe(const std::string& text, const std::filesystem::path& name) 
   if (!root.IsDefined() || root.IsNull()) throw ConfigError(file, 0, "", "empty recipe");
   const Fields top(file, root, "",
                    {"recipe", "seed", "time_scale", "drain_timeout_ms", "wafer", "stage", "camera",
-                    "light", "simulation", "detection", "model", "sites", "faults"},
+                    "light", "simulation", "detection", "timeouts", "monitor", "model", "sites",
+                    "faults"},
                    1);
 
   Recipe r;
@@ -216,11 +249,18 @@ Recipe parse_recipe(const std::string& text, const std::filesystem::path& name) 
       r.camera);
   top.nested("light", {"switch_ms"}).number("switch_ms", r.light.switch_ms, Range::non_negative());
   read_simulation(top.nested("simulation", {"noise_sigma", "illumination_gradient",
-                                            "defects_per_site", "defect_classes"}),
+                                            "defects_per_site", "defect_classes",
+                                            "temperature_c", "light_heating_c"}),
                   r.simulation);
   read_detection(top.nested("detection", {"threshold_sigma", "min_threshold", "min_area_px",
                                           "max_shift_px", "band_rows"}),
                  r.detection);
+  read_timeouts(top.nested("timeouts", {"light_ms", "capture_ms", "move_ms", "park_ms", "abort_ms",
+                                        "abort_grace_ms"}),
+                r.timeouts);
+  read_monitor(
+      top.nested("monitor", {"period_ms", "temperature_limit_c", "hysteresis_c", "on_alarm"}),
+      r.monitor);
 
   if (top.has("model")) {
     std::string model;

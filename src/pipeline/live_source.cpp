@@ -28,10 +28,15 @@ std::chrono::milliseconds AcquisitionTimeouts::move(double distance_um) const {
 AcquisitionTimeouts AcquisitionTimeouts::from(const Recipe& r) {
   AcquisitionTimeouts t;
   const double scale = r.time_scale;
-  t.light = generous(scale * r.light.switch_ms);
-  t.capture = generous(scale * (r.camera.exposure_ms + r.camera.readout_ms));
-  t.move_ms_per_um = scale * 1000.0 / r.stage.speed_um_per_s;
-  t.move_base = generous(scale * r.stage.settle_ms);
+  const TimeoutSpec& o = r.timeouts;  // recipe overrides; 0 = derived from the timing
+  const auto pick = [](double override_ms, std::chrono::milliseconds derived) {
+    return override_ms > 0 ? std::chrono::milliseconds(static_cast<long>(std::ceil(override_ms)))
+                           : derived;
+  };
+  t.light = pick(o.light_ms, generous(scale * r.light.switch_ms));
+  t.capture = pick(o.capture_ms, generous(scale * (r.camera.exposure_ms + r.camera.readout_ms)));
+  t.move_ms_per_um = o.move_ms > 0 ? 0.0 : scale * 1000.0 / r.stage.speed_um_per_s;
+  t.move_base = pick(o.move_ms, generous(scale * r.stage.settle_ms));
   return t;
 }
 
@@ -40,8 +45,10 @@ void LiveSource::acquire(const SiteJob& job, std::shared_ptr<Delivery> delivery)
   auto run = [&agent = agent_, token = token_, tracker = tracker_, t = timeouts_, probe = probe_,
               job, delivery] {
     // Runs one device call under the watchdog, with the probe on either side of it.
+    std::string timed;  // the call in progress and its timeout, for a timed-out site's reason
     const auto call = [&](Device d, const char* point, std::chrono::milliseconds timeout,
                           const std::function<void()>& fn) {
+      timed = std::string(point) + " after " + std::to_string(timeout.count()) + " ms";
       if (probe) probe(std::string("acquire.") + point + ".before", job.seq);
       agent.device_call(d, point, timeout, fn);
       if (probe) probe(std::string("acquire.") + point + ".after", job.seq);
@@ -74,9 +81,10 @@ void LiveSource::acquire(const SiteJob& job, std::shared_ptr<Delivery> delivery)
       // that overran its timeout: a failed acquisition.
       const bool by_run = token.abort_requested();
       work->result.status = by_run ? SiteStatus::incomplete : SiteStatus::error;
-      work->result.reason = std::string(by_run ? "acquisition aborted: "
-                                               : "acquisition timed out and was aborted: ") +
-                            e.what();
+      work->result.reason =
+          (by_run ? std::string("acquisition aborted: ")
+                  : "acquisition timed out (" + timed + ") and was aborted: ") +
+          e.what();
     } catch (const std::exception& e) {
       work->result.status = SiteStatus::error;
       work->result.reason = std::string("acquisition failed: ") + e.what();

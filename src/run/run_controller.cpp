@@ -1,5 +1,6 @@
 #include "run/run_controller.hpp"
 
+#include "hardware/health_monitor.hpp"
 #include "pipeline/file_source.hpp"
 #include "pipeline/live_source.hpp"
 #include "pipeline/set_recorder.hpp"
@@ -130,7 +131,8 @@ RunController::RunController(Machine machine, const std::filesystem::path& db,
                              HardwareAgent::Options agent_options)
     : store_(std::make_unique<Store>(db)),
       owner_(db),
-      agent_(std::make_unique<HardwareAgent>(std::move(machine), agent_options)) {
+      agent_(std::make_unique<HardwareAgent>(std::move(machine), agent_options)),
+      agent_options_(agent_options) {
   recover_interrupted_runs(*store_);
   for (const auto& f : store_->faults()) {
     if (auto d = device_from_string(f.device)) agent_->mark_faulted(*d, f.reason);
@@ -194,17 +196,24 @@ std::vector<SafeStopStep> RunController::safe_stop_steps(Journal& journal,
   // Park takes real (scaled) time: allow the longest move across the travel plus a margin.
   const double travel = std::hypot(recipe.stage.x_max_um - recipe.stage.x_min_um,
                                    recipe.stage.y_max_um - recipe.stage.y_min_um);
-  const auto park_timeout = milliseconds(
-      2000 +
-      static_cast<long>(3.0 * recipe.time_scale *
-                        (1000.0 * travel / recipe.stage.speed_um_per_s + recipe.stage.settle_ms)));
+  const TimeoutSpec& o = recipe.timeouts;  // recipe overrides; 0 = derived
+  const auto park_timeout =
+      o.park_ms > 0 ? milliseconds(static_cast<long>(std::ceil(o.park_ms)))
+                    : milliseconds(2000 + static_cast<long>(3.0 * recipe.time_scale *
+                                                            (1000.0 * travel /
+                                                                 recipe.stage.speed_um_per_s +
+                                                             recipe.stage.settle_ms)));
   const milliseconds quick(2000);
+  const milliseconds abort_timeout =
+      o.abort_ms > 0 ? milliseconds(static_cast<long>(std::ceil(o.abort_ms))) : quick;
+  const milliseconds light_timeout =
+      o.light_ms > 0 ? pipeline::AcquisitionTimeouts::from(recipe).light : quick;
   std::vector<SafeStopStep> steps;
   // Abort paths are called directly (they must work while the agent is blocked in a driver).
-  steps.push_back({"abort_capture", quick, [camera](milliseconds t) {
+  steps.push_back({"abort_capture", abort_timeout, [camera](milliseconds t) {
                      return run_with_timeout([camera] { camera->abort(); }, t);
                    }});
-  steps.push_back({"stop_stage", quick, [stage](milliseconds t) {
+  steps.push_back({"stop_stage", abort_timeout, [stage](milliseconds t) {
                      return run_with_timeout([stage] { stage->stop(); }, t);
                    }});
   // The rest goes through the agent, after whatever it is finishing.
@@ -221,7 +230,7 @@ std::vector<SafeStopStep> RunController::safe_stop_steps(Journal& journal,
                      }
                      return r;
                    }});
-  steps.push_back({"light_off", quick, [agent, light, &journal](milliseconds t) {
+  steps.push_back({"light_off", light_timeout, [agent, light, &journal](milliseconds t) {
                      auto r = agent->call(
                          "light off",
                          [agent, light, t] {
@@ -255,7 +264,7 @@ std::vector<SafeStopStep> RunController::safe_stop_steps(Journal& journal,
                      }
                      return CallResult{};
                    }});
-  steps.push_back({"release_hardware", quick, [agent, camera, &journal](milliseconds t) {
+  steps.push_back({"release_hardware", abort_timeout, [agent, camera, &journal](milliseconds t) {
                      auto r = agent->call(
                          "release camera",
                          [agent, camera, t] {
@@ -341,6 +350,29 @@ RunReport RunController::run(const RunRequest& request) {
     journal.event("resumed", {{"sites", recipe.sites.size()},
                               {"resume_count", again ? again->resume_count : 0},
                               {"resumed_at", again ? again->resumed_at : std::string()}});
+  }
+  agent_->set_abort_grace(recipe.timeouts.abort_grace_ms > 0
+                              ? milliseconds(static_cast<long>(std::ceil(recipe.timeouts.abort_grace_ms)))
+                              : agent_options_.abort_grace);
+  // The health monitor runs from here until the safe-stop sequence has finished.
+  std::unique_ptr<HealthMonitor> monitor;
+  if (const auto& sensor = agent_->machine().health; sensor && recipe.monitor.period_ms > 0) {
+    HealthMonitor::Options options;
+    options.period = milliseconds(static_cast<long>(std::ceil(recipe.monitor.period_ms)));
+    options.temperature_limit_c = recipe.monitor.temperature_limit_c;
+    options.hysteresis_c = recipe.monitor.hysteresis_c;
+    monitor = std::make_unique<HealthMonitor>(
+        sensor, options, [&journal, stop, action = recipe.monitor.on_alarm](const HealthEvent& e) {
+          nlohmann::json f = {
+              {"kind", to_string(e.kind)}, {"limit_c", e.limit_c}, {"message", e.message}};
+          if (e.kind != HealthEvent::Kind::sensor_error) f["temperature_c"] = e.temperature_c;
+          journal.event("alarm", std::move(f));
+          // A sensor that cannot be read is no safer than one over its limit.
+          if (e.kind == HealthEvent::Kind::cleared || action == AlarmAction::record) return;
+          stop->request(StopReason::fault,
+                        action == AlarmAction::abort ? StopStrength::abort : StopStrength::stop,
+                        "health monitor: " + e.message);
+        });
   }
   if (request.on_started) request.on_started(id);
 
@@ -456,6 +488,14 @@ RunReport RunController::run(const RunRequest& request) {
     }
   });
   if (info) report.hardware_safe_ms = ms_since(info->requested_at, Clock::now());
+  if (monitor) {
+    monitor->stop();
+    const auto h = monitor->stats();
+    journal.event("monitor", {{"readings", h.readings},
+                              {"max_temperature_c", h.max_temperature_c},
+                              {"alarms", h.alarms},
+                              {"sensor_errors", h.sensor_errors}});
+  }
 
   // A stop that came after every site was done changed nothing: the run completed.
   const SiteCounts counts = store_->count_sites(id);
@@ -465,7 +505,8 @@ RunReport RunController::run(const RunRequest& request) {
   report.state = terminal_state_for(reason, failed);
   report.stop_reason = failed && reason == StopReason::none ? StopReason::fault : reason;
   report.stop_strength = info ? info->strength : StopStrength::none;
-  report.message = failure;
+  // A stop for a fault (the health monitor) says why, as a failure would.
+  report.message = failure.empty() && info && reason == StopReason::fault ? info->origin : failure;
   {
     std::lock_guard lock(active_mutex_);
     active_id_.reset();
@@ -483,11 +524,12 @@ RunReport RunController::run(const RunRequest& request) {
   }
   store_->finish_run(id, report.state, report.stop_reason,
                      reason == StopReason::none ? std::nullopt : report.graph_quiet_ms,
-                     reason == StopReason::none ? std::nullopt : report.hardware_safe_ms, failure);
+                     reason == StopReason::none ? std::nullopt : report.hardware_safe_ms,
+                     report.message);
   {
     nlohmann::json f = {{"state", to_string(report.state)}};
     if (report.stop_reason != StopReason::none) f["stop_reason"] = to_string(report.stop_reason);
-    if (!failure.empty()) f["message"] = failure;
+    if (!report.message.empty()) f["message"] = report.message;
     journal.event("state", std::move(f));
     journal.flush();
   }

@@ -124,6 +124,7 @@ class RunController {
   std::unique_ptr<Store> store_;
   RunOwnerLock owner_;
   std::unique_ptr<HardwareAgent> agent_;
+  HardwareAgent::Options agent_options_;  // what a recipe without timeouts.abort_grace_ms gets
   std::mutex run_mutex_;  ///< held for the whole of a run, safe-stop included
   mutable std::mutex active_mutex_;
   std::optional<RunId> active_id_;

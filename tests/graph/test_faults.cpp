@@ -9,7 +9,10 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <future>
+#include <mutex>
+#include <sstream>
 
 namespace ws::testing {
 namespace {
@@ -27,7 +30,9 @@ class Faults : public RunFixture {
 
   /// Runs with a deadline: a hang is a test failure, not a stuck suite.
   RunReport run_with_deadline(std::chrono::seconds deadline = 60s) {
-    auto req = request();
+    return run_with_deadline(request(), deadline);
+  }
+  RunReport run_with_deadline(RunRequest req, std::chrono::seconds deadline = 60s) {
     auto future = std::async(std::launch::async, [this, req] { return controller_->run(req); });
     if (future.wait_for(deadline) != std::future_status::ready) {
       sim_->release_hangs();
@@ -179,6 +184,122 @@ TEST_F(Faults, AFullDiskFailsTheRunAndKeepsWhatWasStored) {
   }
   expect_consistent(r);
   expect_hardware_safe(r);
+}
+
+// The health monitor (recipe `monitor:`) and the simulated sensor's machine.overheat fault.
+class Monitor : public Faults {
+ protected:
+  void make_with(const char* fault, AlarmAction action, double period_ms = 5) {
+    Recipe r = quick_recipe();
+    r.faults.push_back(parse_fault_spec(fault));
+    r.monitor.period_ms = period_ms;
+    r.monitor.on_alarm = action;
+    make(r, HardwareAgent::Options{std::chrono::milliseconds(300)});
+  }
+  RunRequest request_with_events() {
+    auto req = request();
+    req.event_sinks.push_back(&events_);
+    return req;
+  }
+  /// The JSON lines of one event type.
+  std::vector<nlohmann::json> events(const std::string& type) {
+    std::vector<nlohmann::json> out;
+    std::istringstream in(events_.str());
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line);
+      if (j.value("type", "") == type) out.push_back(std::move(j));
+    }
+    return out;
+  }
+  std::ostringstream events_;
+};
+
+TEST_F(Monitor, AnOverheatStopsTheRunWithReasonFault) {
+  make_with("machine.overheat=fire@site:3", AlarmAction::stop);
+  auto req = request_with_events();
+  // Handshake: site 6's move waits until the monitor has seen the heat (it fired as the stage was
+  // sent to site 3) and stopped the run, so the test does not depend on the monitor's period.
+  req.probe = [this](std::string_view point, std::size_t seq) {
+    if (point != "acquire.move.before" || seq != 6) return;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!controller_->active_token().stop_requested()) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no alarm stopped the run";
+      std::this_thread::yield();
+    }
+  };
+  const RunReport r = run_with_deadline(req);
+  EXPECT_EQ(r.state, RunState::failed);  // stopped for a fault: not an operator's cancel
+  EXPECT_EQ(r.stop_reason, StopReason::fault);
+  EXPECT_EQ(r.stop_strength, StopStrength::stop);
+  EXPECT_EQ(exit_code_for(r), exit_code::failed);
+  EXPECT_NE(r.message.find("health monitor: temperature"), std::string::npos) << r.message;
+  EXPECT_GE(r.sites.not_started, 5);  // sites 7.. never started
+  expect_consistent(r);
+  expect_hardware_safe(r);
+  const auto alarms = events("alarm");
+  ASSERT_FALSE(alarms.empty());
+  EXPECT_EQ(alarms[0]["kind"], "alarm");
+  EXPECT_GT(alarms[0]["temperature_c"].get<double>(), recipe_.monitor.temperature_limit_c);
+  const auto summary = events("monitor");
+  ASSERT_EQ(summary.size(), 1u);
+  EXPECT_GE(summary[0]["alarms"].get<int>(), 1);
+  EXPECT_EQ(controller_->store().run(r.id)->message, r.message);  // persisted with the run
+}
+
+TEST_F(Monitor, AnAlarmIsOnlyRecordedWhenTheRecipeSaysRecord) {
+  make_with("machine.overheat=fire@call:1", AlarmAction::record);  // hot from the first reading
+  const RunReport r = run_with_deadline(request_with_events());
+  EXPECT_EQ(r.state, RunState::completed);
+  EXPECT_EQ(r.sites.done, 12);
+  ASSERT_EQ(events("alarm").size(), 1u);  // edge-triggered: one alarm, however many readings
+  EXPECT_GT(events("monitor").at(0)["max_temperature_c"].get<double>(), 60.0);
+}
+
+TEST_F(Monitor, AMachineAlreadyOverItsLimitStartsNoSite) {
+  make_with("machine.overheat=fire@call:1", AlarmAction::abort);
+  const RunReport r = run_with_deadline(request_with_events());
+  EXPECT_EQ(r.state, RunState::failed);
+  EXPECT_EQ(r.stop_reason, StopReason::fault);
+  EXPECT_EQ(r.stop_strength, StopStrength::abort);
+  EXPECT_EQ(r.sites.not_started, 12);
+  EXPECT_EQ(sim_->counters().moves.load(), 0);  // the first reading comes before any site
+  expect_consistent(r);
+  expect_hardware_safe(r);
+  // The machine stays hot (the simulated overheat does not cool down): the next run is stopped
+  // the same way, and starts cleanly otherwise.
+  EXPECT_EQ(run_with_deadline().stop_reason, StopReason::fault);
+}
+
+TEST_F(Monitor, NoMonitorWithPeriodZero) {
+  make_with("machine.overheat=fire@call:1", AlarmAction::abort, 0);
+  const RunReport r = run_with_deadline(request_with_events());
+  EXPECT_EQ(r.state, RunState::completed);
+  EXPECT_EQ(sim_->counters().health_readings.load(), 0);
+  EXPECT_TRUE(events("monitor").empty());
+}
+
+// Recipe `timeouts:` replace the derived ones. With the default (1000 ms for a capture at time
+// scale 0, then 300 ms of abort grace) these runs could not end as early as they must here.
+TEST_F(Faults, RecipeTimeoutsReplaceTheDefaults) {
+  Recipe r = quick_recipe();
+  r.faults.push_back(parse_fault_spec("camera.capture=hang@site:3"));
+  r.timeouts.capture_ms = 100;
+  make(r, HardwareAgent::Options{std::chrono::milliseconds(300)});
+  const RunReport hung = run_with_deadline();
+  EXPECT_EQ(hung.state, RunState::completed);
+  EXPECT_EQ(site(hung, 3).status, SiteStatus::error);
+  EXPECT_NE(site(hung, 3).reason.find("100 ms"), std::string::npos) << site(hung, 3).reason;
+  EXPECT_LT(hung.duration_s, 0.95);
+
+  // The abort grace comes from the recipe too: 5 s in the agent's options, 100 ms in the recipe.
+  r.faults.push_back(parse_fault_spec("camera.capture=ignore_abort@site:3"));
+  r.timeouts.abort_grace_ms = 100;
+  make(r, HardwareAgent::Options{std::chrono::milliseconds(5000)});
+  const RunReport faulted = run_with_deadline();
+  EXPECT_EQ(faulted.state, RunState::failed);
+  EXPECT_EQ(faulted.stop_reason, StopReason::timeout);
+  EXPECT_TRUE(controller_->agent().faulted(Device::camera));
+  EXPECT_LT(faulted.duration_s, 4.0);
 }
 
 }  // namespace

@@ -85,6 +85,13 @@ CallFaults FaultInjector::on_call(FaultTarget target, std::optional<cv::Point2d>
     if (!position && position_source_) position = position_source_();
     const bool capture = target == FaultTarget::camera_capture;
     for (const Entry& e : faults_) {
+      // machine.overheat@site:N fires as the stage is sent to site N (readings come on a timer).
+      if (target == FaultTarget::stage_move && e.spec.target == FaultTarget::machine_overheat &&
+          e.spec.when == FaultWhen::site && !overheated_ && applies(e, 0, position)) {
+        ++counters_->faults_fired;
+        overheated_ = e.text;
+        continue;
+      }
       const bool mine = e.spec.target == target || (capture && rides_on_capture(e.spec.target));
       if (!mine || !applies(e, out.call, position)) continue;
       ++counters_->faults_fired;
@@ -127,6 +134,20 @@ CallFaults FaultInjector::on_call(FaultTarget target, std::optional<cv::Point2d>
     if (interlock) interlock(reason);
   }
   return out;
+}
+
+std::optional<std::string> FaultInjector::on_reading() {
+  const std::lock_guard lock(mutex_);
+  const std::uint64_t call = ++calls_[slot(FaultTarget::machine_overheat)];
+  if (overheated_) return overheated_;
+  for (const Entry& e : faults_) {
+    if (e.spec.target != FaultTarget::machine_overheat || e.spec.when == FaultWhen::site) continue;
+    if (!applies(e, call, std::nullopt)) continue;
+    ++counters_->faults_fired;
+    overheated_ = e.text;
+    break;
+  }
+  return overheated_;
 }
 
 void FaultInjector::on_interlock(std::function<void(std::string)> callback) {

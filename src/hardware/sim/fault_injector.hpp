@@ -60,6 +60,12 @@ class FaultInjector {
   /// returns) and frame.corrupt, counting captures as their calls. Counts what fired.
   CallFaults on_call(FaultTarget target, std::optional<cv::Point2d> position = std::nullopt);
 
+  /// Numbers one health-sensor reading (a machine.overheat call) and returns the overheat spec that
+  /// fired, now or earlier: once fired it stays (the machine does not cool down on its own). A
+  /// machine.overheat with site:N fires when the stage is commanded to site N (see on_call), so a
+  /// fast run cannot slip past it between two readings.
+  std::optional<std::string> on_reading();
+
   void on_interlock(std::function<void(std::string)> callback);
   void trigger_interlock(const std::string& reason);
 
@@ -78,7 +84,8 @@ class FaultInjector {
 
   mutable std::mutex mutex_;  // guards everything below
   std::vector<Entry> faults_;
-  std::array<std::uint64_t, 10> calls_{};  // per FaultTarget
+  std::array<std::uint64_t, 11> calls_{};  // per FaultTarget
+  std::optional<std::string> overheated_;  // the machine.overheat spec that fired (sticky)
   std::function<cv::Point2d()> position_source_;
   std::function<void(std::string)> interlock_;
 };

@@ -3,6 +3,7 @@
 #include "hardware/sim/die_renderer.hpp"
 #include "hardware/sim/fault_injector.hpp"
 #include "hardware/sim/sim_camera.hpp"
+#include "hardware/sim/sim_health.hpp"
 #include "hardware/sim/sim_light.hpp"
 #include "hardware/sim/sim_stage.hpp"
 #include "waferscan/error.hpp"
@@ -16,6 +17,7 @@ struct SimMachine::Impl {
   std::shared_ptr<sim::SimStage> stage;
   std::shared_ptr<sim::SimLight> light;
   std::shared_ptr<sim::SimCamera> camera;
+  std::shared_ptr<sim::SimHealthSensor> health;
 };
 
 namespace {
@@ -51,6 +53,8 @@ SimMachine::SimMachine(const Recipe& recipe) : impl_(std::make_shared<Impl>()) {
                                                  impl_->faults);
   impl_->camera = std::make_shared<sim::SimCamera>(recipe, impl_->renderer, impl_->stage,
                                                    impl_->light, impl_->counters, impl_->faults);
+  impl_->health = std::make_shared<sim::SimHealthSensor>(recipe, impl_->light, impl_->counters,
+                                                         impl_->faults);
   // A weak pointer: the injector is owned by the devices, so a strong one would be a cycle.
   impl_->faults->set_position_source(
       [stage = std::weak_ptr<const sim::SimStage>(impl_->stage)]() -> cv::Point2d {
@@ -66,6 +70,7 @@ Machine SimMachine::machine() const {
   m.stage = impl_->stage;
   m.light = impl_->light;
   m.camera = impl_->camera;
+  m.health = impl_->health;
   // Copies: a caller that edits its calibration images must not change what the camera renders.
   m.golden = impl_->renderer->golden().clone();
   m.flat = impl_->renderer->flat().clone();

@@ -90,6 +90,35 @@ TEST(RecipeDefaults, MissingKeysTakeTheStructDefaults) {
   EXPECT_TRUE(r.model.empty());
 }
 
+TEST(RecipeTimeouts, OverridesAndMonitorSettingsAreRead) {
+  const Recipe r = parse_recipe(R"(
+timeouts: {light_ms: 500, capture_ms: 800.5, move_ms: 900, park_ms: 3000, abort_ms: 700,
+           abort_grace_ms: 250}
+monitor: {period_ms: 20, temperature_limit_c: 40, hysteresis_c: 1, on_alarm: abort}
+simulation: {temperature_c: 30, light_heating_c: 2}
+sites: [{die: [0, 0]}]
+)",
+                                "t.yaml");
+  EXPECT_EQ(r.timeouts.light_ms, 500);
+  EXPECT_EQ(r.timeouts.capture_ms, 800.5);
+  EXPECT_EQ(r.timeouts.move_ms, 900);
+  EXPECT_EQ(r.timeouts.park_ms, 3000);
+  EXPECT_EQ(r.timeouts.abort_ms, 700);
+  EXPECT_EQ(r.timeouts.abort_grace_ms, 250);
+  EXPECT_EQ(r.monitor.period_ms, 20);
+  EXPECT_EQ(r.monitor.temperature_limit_c, 40);
+  EXPECT_EQ(r.monitor.hysteresis_c, 1);
+  EXPECT_EQ(r.monitor.on_alarm, AlarmAction::abort);
+  EXPECT_EQ(r.simulation.temperature_c, 30);
+  EXPECT_EQ(r.simulation.light_heating_c, 2);
+  // Without the sections: derived timeouts (0) and a monitor that only records alarms.
+  const Recipe d = parse_recipe("sites: [{die: [0, 0]}]\n", "d.yaml");
+  EXPECT_EQ(d.timeouts.capture_ms, 0);
+  EXPECT_EQ(d.timeouts.abort_grace_ms, 0);
+  EXPECT_EQ(d.monitor.period_ms, 500);
+  EXPECT_EQ(d.monitor.on_alarm, AlarmAction::record);
+}
+
 TEST(RecipeSites, ListEntriesTakeDieCentreNameAndOverride) {
   const Recipe r = parse_recipe(R"(
 wafer: {die_pitch_um: [8000, 6000], die_origin_um: [-1000, 2000]}
