@@ -218,6 +218,27 @@ TEST_F(Cli, AnInterlockIsAnEmergencyStopWithExitThree) {
   EXPECT_TRUE(has_event(evs, "hardware", "state", "parked"));
 }
 
+TEST_F(Cli, AnOverheatedMachineStopsTheRunWithReasonFault) {
+  // The demo recipe's monitor stops the run on an alarm; this machine is hot from the first
+  // reading, which comes before any site starts.
+  auto args = run_args(0.0);
+  args.insert(args.end(), {"--inject", "machine.overheat=fire@call:1"});
+  const auto r = run_cli(args, dir_.path());
+  ASSERT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("health monitor: temperature"), std::string::npos) << r.err;
+  const json run = show("1");
+  EXPECT_EQ(run["state"], "Failed");
+  EXPECT_EQ(run["stop_reason"], "fault");
+  EXPECT_EQ(run["sites"]["done"], 0);
+  const auto evs = events(r.out);
+  EXPECT_TRUE(has_event(evs, "alarm", "kind", "alarm"));
+  EXPECT_TRUE(has_event(evs, "stop_requested", "reason", "fault"));
+  EXPECT_TRUE(has_event(evs, "hardware", "state", "parked"));
+  EXPECT_TRUE(has_event(evs, "hardware", "state", "off"));
+  // The next run on a machine that is not hot completes.
+  EXPECT_EQ(run_cli(run_args(0.0), dir_.path()).code, 0);
+}
+
 TEST_F(Cli, ExportJsonHasTheDocumentedShape) {
   ASSERT_EQ(run_cli(run_args(0.0), dir_.path()).code, 0);
   const auto r = run_cli({"export", "1", "--format", "json", "--db", db()}, dir_.path());

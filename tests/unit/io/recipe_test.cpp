@@ -54,6 +54,10 @@ TEST(RecipeFiles, DemoParsesWithItsDocumentedSettings) {
   }
   EXPECT_GT(seconds, 10.0);
   EXPECT_LT(seconds, 30.0);
+  EXPECT_EQ(r.timeouts.abort_grace_ms, 1000);
+  EXPECT_EQ(r.monitor.period_ms, 500);
+  EXPECT_EQ(r.monitor.temperature_limit_c, 45);
+  EXPECT_EQ(r.monitor.on_alarm, AlarmAction::stop);
 }
 
 TEST(RecipeFiles, QuickHasTwelveSitesAndFastTiming) {
