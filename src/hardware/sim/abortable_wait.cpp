@@ -18,6 +18,11 @@ AbortableWait::Ticket AbortableWait::arm() const {
   return generation_;
 }
 
+bool AbortableWait::aborted_since(Ticket ticket) const {
+  const std::lock_guard lock(mutex_);
+  return generation_ != ticket;
+}
+
 bool AbortableWait::wait_until(Ticket ticket, Clock::time_point deadline) {
   std::unique_lock lock(mutex_);
   // wait_until with a predicate handles spurious wakeups and returns at once when the deadline is

@@ -41,6 +41,9 @@ class AbortableWait {
   /// ends at once.
   [[nodiscard]] WaitEnd wait(Ticket ticket, std::optional<Clock::time_point> deadline,
                              WaitRules rules);
+  /// True when abort() was called since arm() returned `ticket`: for work a call does between its
+  /// waits (a camera's readout), so an abort ends that too.
+  [[nodiscard]] bool aborted_since(Ticket ticket) const;
   /// Ends every wait armed before this call, now. Never blocks for long.
   void abort();
   /// Ends every releasable wait, now and from now on (sticky): the simulator's release_hangs().

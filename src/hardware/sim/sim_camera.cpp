@@ -28,6 +28,10 @@ SimCamera::SimCamera(const Recipe& recipe, std::shared_ptr<const DieRenderer> re
       faults_(std::move(faults)),
       seed_(recipe.seed) {}
 
+namespace {
+constexpr int kReadoutChunkBytes = 256 << 10;  // copied between two looks at the abort flag
+}  // namespace
+
 cv::Mat SimCamera::capture() {
   // Arm before becoming visibly busy: an abort() from anyone who saw us busy ends this capture.
   const AbortableWait::Ticket ticket = wait_.arm();
@@ -46,8 +50,19 @@ cv::Mat SimCamera::capture() {
     frame = corrupt_frame(faults.call);
   } else if (!pool_.empty()) {
     // A copy: a real camera delivers every capture in a buffer of its own, so frames in flight
-    // cost memory as they would on the machine (what the in-flight cap bounds).
-    frame = pool_[pool_next_++ % pool_.size()].clone();
+    // cost memory as they would on the machine (what the in-flight cap bounds). It is read out in
+    // chunks, and an abort ends the readout as it ends a real camera's transfer: a 4096^2 copy
+    // keeps a core busy for milliseconds, time the threads that must see a stop would wait for.
+    const cv::Mat& src = pool_[pool_next_++ % pool_.size()];
+    frame.create(src.size(), src.type());
+    const int chunk = std::max(1, kReadoutChunkBytes / std::max(1, static_cast<int>(src.step)));
+    for (int r = 0; r < src.rows; r += chunk) {
+      if (!faults.ignore_abort && wait_.aborted_since(ticket)) {
+        throw HardwareAborted("camera: capture aborted during readout");
+      }
+      const cv::Range rows(r, std::min(src.rows, r + chunk));
+      src.rowRange(rows).copyTo(frame.rowRange(rows));
+    }
   } else {
     frame = renderer_->render(die.x, die.y, light_->is_on());
   }

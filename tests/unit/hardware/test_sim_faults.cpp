@@ -513,6 +513,25 @@ TEST_F(SimFaults, EstopCallbackRunsBeforeTheCaptureProceeds) {
   EXPECT_NO_THROW((void)capture());
 }
 
+TEST_F(SimFaults, AnAbortEndsAPoolFramesReadout) {
+  // A benchmark's frame pool: the capture copies a frame out in chunks, and an abort that lands
+  // after the capture started ends that copy (it would keep a core busy for milliseconds on a
+  // 4096^2 frame). The interlock callback aborts at a known point: after arm, before readout.
+  make({"machine.estop=fire@call:2"});
+  sim_->set_frame_pool({cv::Mat(112, 128, CV_8UC1, cv::Scalar(7))});
+  sim_->on_interlock([this](const std::string&) { m_.camera->abort(); });
+  move_to_site(0);
+  const cv::Mat first = capture();
+  EXPECT_EQ(cv::countNonZero(first != 7), 0) << "a whole copy of the pool frame";
+  try {
+    (void)capture();
+    ADD_FAILURE() << "the aborted capture returned a frame";
+  } catch (const ws::HardwareAborted& e) {
+    EXPECT_NE(std::string(e.what()).find("during readout"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW((void)capture());  // the abort does not reach the next capture
+}
+
 TEST_F(SimFaults, TriggerInterlockCallsTheLatestCallback) {
   make({});
   std::vector<std::string> first;
