@@ -20,7 +20,9 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -103,160 +105,94 @@ void finish(benchmark::State& state, int side) {
   state.counters["threads"] = static_cast<double>(state.range(1));
 }
 
-// ---- ours, with (cp=1) and without (cp=0) checkpoints --------------------------------------
-
-template <bool WithCp>
-void BM_flat_field(benchmark::State& state) {
+// Runs one kernel benchmark on the side^2 frames (argument 0) with `threads` (argument 1) and an
+// armed checkpoint that never fires (`with_cp`) or none; `step(frames, checkpoint)` is one
+// iteration.
+template <class Step>
+void run_kernel(benchmark::State& state, bool with_cp, Step&& step) {
   const int side = static_cast<int>(state.range(0));
   const Frames& f = frames(side);
   const ThreadLimit limit(static_cast<int>(state.range(1)));
-  const Checkpoint cp = checkpoint(WithCp);
-  cv::Mat out;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(ws::kernels::flat_field(f.frame, f.flat, kBand, cp, out));
-    benchmark::DoNotOptimize(out.data);
-  }
+  const Checkpoint cp = checkpoint(with_cp);
+  for (auto _ : state) step(f, cp);
   finish(state, side);
 }
 
-template <bool WithCp>
-void BM_median3(benchmark::State& state) {
-  const int side = static_cast<int>(state.range(0));
-  const Frames& f = frames(side);
-  const ThreadLimit limit(static_cast<int>(state.range(1)));
-  const Checkpoint cp = checkpoint(WithCp);
-  cv::Mat out;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(ws::kernels::median3(f.frame, kBand, cp, out));
-    benchmark::DoNotOptimize(out.data);
-  }
-  finish(state, side);
+using Bench = std::function<void(benchmark::State&)>;
+
+// ---- ours, with (cp) and without (nocp) checkpoints -----------------------------------------
+
+// A kernel of ours that writes one output image.
+using ImageKernel = Status (*)(const Frames& f, const Checkpoint& cp, cv::Mat& out);
+
+Bench ours_image(ImageKernel kernel, bool with_cp) {
+  return [kernel, with_cp](benchmark::State& state) {
+    cv::Mat out;
+    run_kernel(state, with_cp, [&](const Frames& f, const Checkpoint& cp) {
+      benchmark::DoNotOptimize(kernel(f, cp, out));
+      benchmark::DoNotOptimize(out.data);
+    });
+  };
 }
 
-template <bool WithCp>
-void BM_absdiff(benchmark::State& state) {
-  const int side = static_cast<int>(state.range(0));
-  const Frames& f = frames(side);
-  const ThreadLimit limit(static_cast<int>(state.range(1)));
-  const Checkpoint cp = checkpoint(WithCp);
-  cv::Mat out;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(ws::kernels::absdiff_shifted(f.frame, f.golden, 0, 0, kBand, cp, out));
-    benchmark::DoNotOptimize(out.data);
-  }
-  finish(state, side);
+Bench ours_fused_blobs(bool with_cp) {
+  return [with_cp](benchmark::State& state) {
+    std::vector<ws::BlobFeatures> blobs;
+    run_kernel(state, with_cp, [&](const Frames& f, const Checkpoint& cp) {
+      benchmark::DoNotOptimize(
+          ws::kernels::fused_blobs(f.frame, f.golden, f.dx, f.dy, kLevel, 0, kBand, cp, blobs));
+      benchmark::DoNotOptimize(blobs.data());
+    });
+    state.counters["blobs"] = static_cast<double>(blobs.size());
+  };
 }
 
-template <bool WithCp>
-void BM_threshold(benchmark::State& state) {
-  const int side = static_cast<int>(state.range(0));
-  const Frames& f = frames(side);
-  const ThreadLimit limit(static_cast<int>(state.range(1)));
-  const Checkpoint cp = checkpoint(WithCp);
-  cv::Mat out;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(ws::kernels::threshold(f.frame, 127, kBand, cp, out));
-    benchmark::DoNotOptimize(out.data);
-  }
-  finish(state, side);
+Bench ours_align(bool with_cp) {
+  return [with_cp](benchmark::State& state) {
+    run_kernel(state, with_cp, [](const Frames& f, const Checkpoint& cp) {
+      benchmark::DoNotOptimize(ws::kernels::align(f.frame, f.golden, 40, kBand, cp));
+    });
+  };
 }
 
-template <bool WithCp>
-void BM_fused_blobs(benchmark::State& state) {
-  const int side = static_cast<int>(state.range(0));
-  const Frames& f = frames(side);
-  const ThreadLimit limit(static_cast<int>(state.range(1)));
-  const Checkpoint cp = checkpoint(WithCp);
-  std::vector<ws::BlobFeatures> blobs;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(
-        ws::kernels::fused_blobs(f.frame, f.golden, f.dx, f.dy, kLevel, 0, kBand, cp, blobs));
-    benchmark::DoNotOptimize(blobs.data());
-  }
-  state.counters["blobs"] = static_cast<double>(blobs.size());
-  finish(state, side);
+// Always with a checkpoint.
+Bench ours_detect(ws::kernels::DetectPath path) {
+  return [path](benchmark::State& state) {
+    ws::DetectionSpec spec;
+    spec.band_rows = kBand;
+    spec.max_shift_px = 12;
+    run_kernel(state, true, [&](const Frames& f, const Checkpoint& cp) {
+      const auto out = ws::kernels::detect(f.frame, f.golden, spec, cp, path);
+      benchmark::DoNotOptimize(out.blobs.data());
+    });
+  };
 }
 
-template <bool WithCp>
-void BM_align(benchmark::State& state) {
-  const int side = static_cast<int>(state.range(0));
-  const Frames& f = frames(side);
-  const ThreadLimit limit(static_cast<int>(state.range(1)));
-  const Checkpoint cp = checkpoint(WithCp);
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(ws::kernels::align(f.frame, f.golden, 40, kBand, cp));
-  }
-  finish(state, side);
-}
+// ---- OpenCV equivalents (no checkpoints) ----------------------------------------------------
 
-template <ws::kernels::DetectPath Path>
-void BM_detect(benchmark::State& state) {
-  const int side = static_cast<int>(state.range(0));
-  const Frames& f = frames(side);
-  const ThreadLimit limit(static_cast<int>(state.range(1)));
-  ws::DetectionSpec spec;
-  spec.band_rows = kBand;
-  spec.max_shift_px = 12;
-  const Checkpoint cp = checkpoint(true);
-  for (auto _ : state) {
-    const auto out = ws::kernels::detect(f.frame, f.golden, spec, cp, Path);
-    benchmark::DoNotOptimize(out.blobs.data());
-  }
-  finish(state, side);
-}
+// An OpenCV call that writes one output image.
+using CvImageCall = void (*)(const Frames& f, cv::Mat& out);
 
-// ---- OpenCV equivalents ---------------------------------------------------------------------
+Bench opencv_image(CvImageCall call) {
+  return [call](benchmark::State& state) {
+    cv::Mat out;
+    run_kernel(state, false, [&](const Frames& f, const Checkpoint&) {
+      call(f, out);
+      benchmark::DoNotOptimize(out.data);
+    });
+  };
+}
 
 void BM_cv_flat_field(benchmark::State& state) {
-  const int side = static_cast<int>(state.range(0));
-  const Frames& f = frames(side);
-  const ThreadLimit limit(static_cast<int>(state.range(1)));
   cv::Mat rawf;
   cv::Mat q;
   cv::Mat out;
-  for (auto _ : state) {
+  run_kernel(state, false, [&](const Frames& f, const Checkpoint&) {
     f.frame.convertTo(rawf, CV_32F);
     cv::divide(rawf, f.flat, q);
     q.convertTo(out, CV_8U);
     benchmark::DoNotOptimize(out.data);
-  }
-  finish(state, side);
-}
-
-void BM_cv_median3(benchmark::State& state) {
-  const int side = static_cast<int>(state.range(0));
-  const Frames& f = frames(side);
-  const ThreadLimit limit(static_cast<int>(state.range(1)));
-  cv::Mat out;
-  for (auto _ : state) {
-    cv::medianBlur(f.frame, out, 3);
-    benchmark::DoNotOptimize(out.data);
-  }
-  finish(state, side);
-}
-
-void BM_cv_absdiff(benchmark::State& state) {
-  const int side = static_cast<int>(state.range(0));
-  const Frames& f = frames(side);
-  const ThreadLimit limit(static_cast<int>(state.range(1)));
-  cv::Mat out;
-  for (auto _ : state) {
-    cv::absdiff(f.frame, f.golden, out);
-    benchmark::DoNotOptimize(out.data);
-  }
-  finish(state, side);
-}
-
-void BM_cv_threshold(benchmark::State& state) {
-  const int side = static_cast<int>(state.range(0));
-  const Frames& f = frames(side);
-  const ThreadLimit limit(static_cast<int>(state.range(1)));
-  cv::Mat out;
-  for (auto _ : state) {
-    cv::threshold(f.frame, out, 127, 255, cv::THRESH_BINARY);
-    benchmark::DoNotOptimize(out.data);
-  }
-  finish(state, side);
+  });
 }
 
 // The whole-image chain fused_blobs() replaces, on the same overlap.
@@ -269,22 +205,17 @@ void cv_chain(const Frames& f, cv::Mat& diff, cv::Mat& binary, cv::Mat& labels, 
 }
 
 void BM_cv_chain(benchmark::State& state) {
-  const int side = static_cast<int>(state.range(0));
-  const Frames& f = frames(side);
-  const ThreadLimit limit(static_cast<int>(state.range(1)));
   cv::Mat diff;
   cv::Mat binary;
   cv::Mat labels;
   cv::Mat stats;
   cv::Mat centroids;
-  for (auto _ : state) {
+  run_kernel(state, false, [&](const Frames& f, const Checkpoint&) {
     cv_chain(f, diff, binary, labels, stats, centroids);
     benchmark::DoNotOptimize(stats.data);
-  }
+  });
   state.counters["blobs"] = stats.rows - 1;
-  finish(state, side);
 }
-
 // ---- stop latency ---------------------------------------------------------------------------
 
 double percentile(std::vector<double> v, double p) {
@@ -389,32 +320,61 @@ void stop_args(benchmark::internal::Benchmark* b) {
   b->Iterations(40);
 }
 
-}  // namespace
+// ---- registration ---------------------------------------------------------------------------
 
-BENCHMARK(BM_flat_field<true>)->Name("flat_field/cp")->Apply(sizes_and_threads);
-BENCHMARK(BM_flat_field<false>)->Name("flat_field/nocp")->Apply(sizes_and_threads);
-BENCHMARK(BM_cv_flat_field)->Name("flat_field/opencv")->Apply(sizes_and_threads);
-BENCHMARK(BM_median3<true>)->Name("median3/cp")->Apply(sizes_and_threads);
-BENCHMARK(BM_median3<false>)->Name("median3/nocp")->Apply(sizes_and_threads);
-BENCHMARK(BM_cv_median3)->Name("median3/opencv")->Apply(sizes_and_threads);
-BENCHMARK(BM_absdiff<true>)->Name("absdiff/cp")->Apply(sizes_and_threads);
-BENCHMARK(BM_absdiff<false>)->Name("absdiff/nocp")->Apply(sizes_and_threads);
-BENCHMARK(BM_cv_absdiff)->Name("absdiff/opencv")->Apply(sizes_and_threads);
-BENCHMARK(BM_threshold<true>)->Name("threshold/cp")->Apply(sizes_and_threads);
-BENCHMARK(BM_threshold<false>)->Name("threshold/nocp")->Apply(sizes_and_threads);
-BENCHMARK(BM_cv_threshold)->Name("threshold/opencv")->Apply(sizes_and_threads);
-BENCHMARK(BM_fused_blobs<true>)->Name("fused_blobs/cp")->Apply(sizes_and_threads);
-BENCHMARK(BM_fused_blobs<false>)->Name("fused_blobs/nocp")->Apply(sizes_and_threads);
-BENCHMARK(BM_cv_chain)->Name("fused_blobs/opencv")->Apply(sizes_and_threads);
-BENCHMARK(BM_align<true>)->Name("align/cp")->Apply(sizes_and_threads);
-BENCHMARK(BM_align<false>)->Name("align/nocp")->Apply(sizes_and_threads);
-BENCHMARK(BM_detect<ws::kernels::DetectPath::fused>)
-    ->Name("detect/fused")
-    ->Apply(sizes_and_threads);
-BENCHMARK(BM_detect<ws::kernels::DetectPath::separate>)
-    ->Name("detect/separate")
-    ->Apply(sizes_and_threads);
-BENCHMARK(BM_stop_median3)->Name("stop/median3")->Apply(stop_args);
-BENCHMARK(BM_stop_fused_blobs)->Name("stop/fused_blobs")->Apply(stop_args);
+// A kernel: ours with checkpoints (<kernel>/cp), without (<kernel>/nocp), and the OpenCV
+// equivalent (<kernel>/opencv) when there is one.
+struct KernelCase {
+  const char* kernel;
+  std::function<Bench(bool with_cp)> ours;
+  Bench opencv;  // empty: none
+};
+
+std::function<Bench(bool)> image(ImageKernel kernel) {
+  return [kernel](bool with_cp) { return ours_image(kernel, with_cp); };
+}
+
+void add(const std::string& name, Bench run, void (*args)(benchmark::internal::Benchmark*)) {
+  benchmark::RegisterBenchmark(name.c_str(), std::move(run))->Apply(args);
+}
+
+// In the order they are listed and run.
+[[maybe_unused]] const bool kRegistered = [] {
+  const KernelCase kernels[] = {
+      {"flat_field", image([](const Frames& f, const Checkpoint& cp, cv::Mat& out) {
+         return ws::kernels::flat_field(f.frame, f.flat, kBand, cp, out);
+       }),
+       BM_cv_flat_field},
+      {"median3", image([](const Frames& f, const Checkpoint& cp, cv::Mat& out) {
+         return ws::kernels::median3(f.frame, kBand, cp, out);
+       }),
+       opencv_image([](const Frames& f, cv::Mat& out) { cv::medianBlur(f.frame, out, 3); })},
+      {"absdiff", image([](const Frames& f, const Checkpoint& cp, cv::Mat& out) {
+         return ws::kernels::absdiff_shifted(f.frame, f.golden, 0, 0, kBand, cp, out);
+       }),
+       opencv_image([](const Frames& f, cv::Mat& out) { cv::absdiff(f.frame, f.golden, out); })},
+      {"threshold", image([](const Frames& f, const Checkpoint& cp, cv::Mat& out) {
+         return ws::kernels::threshold(f.frame, 127, kBand, cp, out);
+       }),
+       opencv_image([](const Frames& f, cv::Mat& out) {
+         cv::threshold(f.frame, out, 127, 255, cv::THRESH_BINARY);
+       })},
+      {"fused_blobs", ours_fused_blobs, BM_cv_chain},
+      {"align", ours_align, {}},
+  };
+  for (const KernelCase& k : kernels) {
+    const std::string kernel = k.kernel;
+    add(kernel + "/cp", k.ours(true), sizes_and_threads);
+    add(kernel + "/nocp", k.ours(false), sizes_and_threads);
+    if (k.opencv) add(kernel + "/opencv", k.opencv, sizes_and_threads);
+  }
+  add("detect/fused", ours_detect(ws::kernels::DetectPath::fused), sizes_and_threads);
+  add("detect/separate", ours_detect(ws::kernels::DetectPath::separate), sizes_and_threads);
+  add("stop/median3", BM_stop_median3, stop_args);
+  add("stop/fused_blobs", BM_stop_fused_blobs, stop_args);
+  return true;
+}();
+
+}  // namespace
 
 BENCHMARK_MAIN();
