@@ -1,6 +1,7 @@
 #include "classify/evaluation.hpp"
 
 #include "classify/inspect.hpp"
+#include "kernels/grey.hpp"
 #include "waferscan/error.hpp"
 
 #include <tbb/global_control.h>
@@ -15,10 +16,17 @@
 namespace ws::classify {
 
 namespace {
+// The same rule as reprocessing (kernels::as_grey8): grey stored as colour is grey, real colour
+// is refused rather than silently mixed down.
 cv::Mat read_grey(const std::filesystem::path& p) {
-  cv::Mat m = cv::imread(p.string(), cv::IMREAD_GRAYSCALE);
+  const cv::Mat m = cv::imread(p.string(), cv::IMREAD_UNCHANGED);
   if (m.empty()) throw ConfigError(p.string(), 0, "", "cannot decode image");
-  return m;
+  cv::Mat grey;
+  if (!kernels::as_grey8(m, grey)) {
+    throw ConfigError(p.string(), 0, "",
+                      "not 8-bit grey (OpenCV type " + std::to_string(m.type()) + ")");
+  }
+  return grey;
 }
 }  // namespace
 

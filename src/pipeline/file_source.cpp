@@ -1,5 +1,7 @@
 #include "pipeline/file_source.hpp"
 
+#include "kernels/grey.hpp"
+
 #include <opencv2/imgcodecs.hpp>
 
 #include <fstream>
@@ -52,11 +54,14 @@ cv::Mat read_grey_frame(const std::filesystem::path& file, int width, int height
     error = "frame file " + name + " is not a decodable image (corrupt or truncated)";
     return {};
   }
-  if (image.type() != CV_8UC1) {
+  // A grey image saved in a colour format is grey; real colour or another depth is not.
+  cv::Mat grey;
+  if (!kernels::as_grey8(image, grey)) {
     error = "frame file " + name + " is not 8-bit grey (OpenCV type " +
             std::to_string(image.type()) + ")";
     return {};
   }
+  image = grey;
   if (image.cols != width || image.rows != height) {
     error = "frame file " + name + " is " + std::to_string(image.cols) + "x" +
             std::to_string(image.rows) + ", expected " + std::to_string(width) + "x" +

@@ -125,6 +125,26 @@ TEST_F(RecordedSetTest, BadFramesEndTheirSitesAsErrorsAndTheRunGoesOn) {
   }
 }
 
+TEST_F(RecordedSetTest, AGreyFrameSavedAsColourIsReadAsGrey) {
+  record_live();
+  const Manifest set = load_manifest(dir_.path() / "set");
+  Store* offline = nullptr;
+  const RunReport before = reprocess(set, &offline);
+  const auto grey_defects = offline->sites(before.id)[4].defects.size();
+  // Site 4's frame again, as a 3-channel PNG with identical channels (4 of the DeepPCB JPEGs are
+  // stored so): the same frame, the same defects. Real colour stays an error (test_bad_input).
+  const fs::path frame = set.frames[4].image;
+  const cv::Mat grey = cv::imread(frame.string(), cv::IMREAD_UNCHANGED);
+  ASSERT_EQ(grey.type(), CV_8UC1);
+  cv::Mat colour;
+  cv::merge(std::vector<cv::Mat>{grey, grey, grey}, colour);
+  ASSERT_TRUE(cv::imwrite(frame.string(), colour));
+  const RunReport after = reprocess(set, &offline);
+  const auto site = offline->sites(after.id)[4];
+  EXPECT_EQ(site.status, SiteStatus::done) << site.reason;
+  EXPECT_EQ(site.defects.size(), grey_defects);
+}
+
 TEST_F(RecordedSetTest, PerFrameReferencesAreUsedWhenPresent) {
   record_live();
   Manifest set = load_manifest(dir_.path() / "set");
