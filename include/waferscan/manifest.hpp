@@ -2,6 +2,8 @@
 // `run --record` and `import pairs`, read by `reprocess`, `train` and `score`.
 #pragma once
 
+#include "waferscan/wafer_geometry.hpp"
+
 #include <opencv2/core/types.hpp>
 
 #include <filesystem>
@@ -31,19 +33,11 @@ struct FrameEntry {
   int line = 0;  ///< line of the entry in manifest.yaml (for messages)
 };
 
-struct Manifest {
-  std::filesystem::path dir;   ///< the set folder
-  std::filesystem::path path;  ///< dir / "manifest.yaml"
-  std::string lot_id = "LOT0";
-  std::string wafer_id = "W01";
-  double wafer_diameter_mm = 200;
-  double die_pitch_x_um = 10000;
-  double die_pitch_y_um = 10000;
-  double die_origin_x_um = 0;
-  double die_origin_y_um = 0;
-  int frame_width = 0;
-  int frame_height = 0;
-  double pixel_size_um = 1;
+/// The set's wafer and frame geometry (the manifest's lot_id, wafer_id, wafer and frame keys),
+/// then where its files are.
+struct Manifest : WaferGeometry {
+  std::filesystem::path dir;     ///< the set folder
+  std::filesystem::path path;    ///< dir / "manifest.yaml"
   std::filesystem::path golden;  ///< set-level golden reference (absolute in memory); may be empty
   std::filesystem::path flat;    ///< optional flat-field gain image (32-bit float TIFF/EXR)
   std::vector<std::string> classes;  ///< class names used by the labels, in class-number order

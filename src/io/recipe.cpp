@@ -4,6 +4,7 @@
 #include "io/wafer_sites.hpp"
 #include "io/yaml_fields.hpp"
 #include "waferscan/error.hpp"
+#include "waferscan/wafer_geometry.hpp"
 
 #include <set>
 #include <sstream>
@@ -279,6 +280,21 @@ Recipe parse_recipe(const std::string& text, const std::filesystem::path& name) 
 
 Recipe load_recipe(const std::filesystem::path& path) {
   return parse_recipe(io::read_text_file(path.string()), path);
+}
+
+WaferGeometry wafer_geometry(const Recipe& recipe) {
+  WaferGeometry g;
+  g.lot_id = recipe.wafer.lot_id;
+  g.wafer_id = recipe.wafer.wafer_id;
+  g.wafer_diameter_mm = recipe.wafer.diameter_mm;
+  g.die_pitch_x_um = recipe.wafer.die_pitch_x_um;
+  g.die_pitch_y_um = recipe.wafer.die_pitch_y_um;
+  g.die_origin_x_um = recipe.wafer.die_origin_x_um;
+  g.die_origin_y_um = recipe.wafer.die_origin_y_um;
+  g.frame_width = recipe.camera.width;
+  g.frame_height = recipe.camera.height;
+  g.pixel_size_um = recipe.camera.pixel_size_um;
+  return g;
 }
 
 }  // namespace ws

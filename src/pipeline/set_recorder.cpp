@@ -1,6 +1,7 @@
 #include "pipeline/set_recorder.hpp"
 
 #include "waferscan/error.hpp"
+#include "waferscan/wafer_geometry.hpp"
 
 #include <spdlog/spdlog.h>
 #include <opencv2/imgcodecs.hpp>
@@ -37,16 +38,7 @@ SetRecorder::SetRecorder(std::filesystem::path dir, const Recipe& recipe, const 
   if (ec) throw ConfigError(dir.string(), 0, "--record", "cannot create folder: " + ec.message());
   manifest_.dir = std::filesystem::absolute(dir).lexically_normal();
   manifest_.path = manifest_.dir / "manifest.yaml";
-  manifest_.lot_id = recipe.wafer.lot_id;
-  manifest_.wafer_id = recipe.wafer.wafer_id;
-  manifest_.wafer_diameter_mm = recipe.wafer.diameter_mm;
-  manifest_.die_pitch_x_um = recipe.wafer.die_pitch_x_um;
-  manifest_.die_pitch_y_um = recipe.wafer.die_pitch_y_um;
-  manifest_.die_origin_x_um = recipe.wafer.die_origin_x_um;
-  manifest_.die_origin_y_um = recipe.wafer.die_origin_y_um;
-  manifest_.frame_width = recipe.camera.width;
-  manifest_.frame_height = recipe.camera.height;
-  manifest_.pixel_size_um = recipe.camera.pixel_size_um;
+  static_cast<WaferGeometry&>(manifest_) = wafer_geometry(recipe);
   if (!golden.empty()) {
     manifest_.golden = manifest_.dir / "golden.png";
     write_image(manifest_.golden, golden, kPngParams);

@@ -10,16 +10,7 @@ namespace ws::publish {
 
 RunGeometry geometry_from_recipe(const Recipe& recipe) {
   RunGeometry g;
-  g.lot_id = recipe.wafer.lot_id;
-  g.wafer_id = recipe.wafer.wafer_id;
-  g.wafer_diameter_mm = recipe.wafer.diameter_mm;
-  g.die_pitch_x_um = recipe.wafer.die_pitch_x_um;
-  g.die_pitch_y_um = recipe.wafer.die_pitch_y_um;
-  g.die_origin_x_um = recipe.wafer.die_origin_x_um;
-  g.die_origin_y_um = recipe.wafer.die_origin_y_um;
-  g.frame_width = recipe.camera.width;
-  g.frame_height = recipe.camera.height;
-  g.pixel_size_um = recipe.camera.pixel_size_um;
+  static_cast<WaferGeometry&>(g) = wafer_geometry(recipe);
   g.source = recipe.path.string();
   // The class numbers should follow the classifier that named the defects; a model that no longer
   // loads only costs the numbering, not the export, so fall back to the simulator's classes.
@@ -35,16 +26,7 @@ RunGeometry geometry_from_recipe(const Recipe& recipe) {
 
 RunGeometry geometry_from_manifest(const Manifest& manifest) {
   RunGeometry g;
-  g.lot_id = manifest.lot_id;
-  g.wafer_id = manifest.wafer_id;
-  g.wafer_diameter_mm = manifest.wafer_diameter_mm;
-  g.die_pitch_x_um = manifest.die_pitch_x_um;
-  g.die_pitch_y_um = manifest.die_pitch_y_um;
-  g.die_origin_x_um = manifest.die_origin_x_um;
-  g.die_origin_y_um = manifest.die_origin_y_um;
-  g.frame_width = manifest.frame_width;
-  g.frame_height = manifest.frame_height;
-  g.pixel_size_um = manifest.pixel_size_um;
+  static_cast<WaferGeometry&>(g) = manifest;
   g.model_classes = manifest.classes;
   g.source = manifest.path.string();
   return g;

@@ -5,6 +5,7 @@
 #include "waferscan/manifest.hpp"
 #include "waferscan/recipe.hpp"
 #include "waferscan/store.hpp"
+#include "waferscan/wafer_geometry.hpp"
 
 #include <opencv2/core/types.hpp>
 
@@ -13,22 +14,9 @@
 
 namespace ws::publish {
 
-/// Geometry of one run, in micrometres in stage coordinates. Convention (documented in the
-/// README): stage (0, 0) is the wafer centre; die (i, j) has its lower-left corner at
-/// die_origin + (i * pitch_x, j * pitch_y); frame columns run along +x and rows along +y of the
-/// stage, so a pixel (c, r) of the frame taken at stage position P lies at
-/// P + ((c, r) - frame centre) * pixel_size.
-struct RunGeometry {
-  std::string lot_id;
-  std::string wafer_id;
-  double wafer_diameter_mm = 200;
-  double die_pitch_x_um = 10000;
-  double die_pitch_y_um = 10000;
-  double die_origin_x_um = 0;
-  double die_origin_y_um = 0;
-  int frame_width = 0;
-  int frame_height = 0;
-  double pixel_size_um = 1;
+/// Geometry of one run: the wafer and camera geometry (see WaferGeometry for the convention),
+/// and the class names that number the defects.
+struct RunGeometry : WaferGeometry {
   /// The classifier's class names in model order (class number = position + 1); may be empty.
   std::vector<std::string> model_classes;
   std::string source;  ///< the recipe or manifest the geometry came from (for messages)
@@ -59,7 +47,7 @@ class ClassTable {
   std::vector<std::string> names_;
 };
 
-/// A defect's bbox centre on the wafer (stage coordinates, um), per the convention above.
+/// A defect's bbox centre on the wafer (stage coordinates, um), per WaferGeometry's convention.
 cv::Point2d defect_position_um(const RunGeometry& g, const SiteResult& site, const Defect& d);
 
 /// Lower-left corner of die (i, j) in stage coordinates (um).
