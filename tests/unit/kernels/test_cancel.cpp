@@ -1,22 +1,16 @@
 // Every kernel returns Status::canceled when its checkpoint fires before or while it runs.
-#include "kernels/absdiff_shifted.hpp"
+#include "kernel_cases.hpp"
 #include "kernels/align.hpp"
 #include "kernels/band.hpp"
 #include "kernels/blob_features.hpp"
 #include "kernels/connected_components.hpp"
-#include "kernels/detect.hpp"
-#include "kernels/flat_field.hpp"
-#include "kernels/median3.hpp"
-#include "kernels/noise_sigma.hpp"
 #include "kernels/preprocess.hpp"
-#include "kernels/threshold.hpp"
 #include "test_images.hpp"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstdint>
-#include <functional>
 #include <string>
 
 namespace ws::kernels::test {
@@ -25,15 +19,8 @@ namespace {
 constexpr int kBand = 8;
 const cv::Size kSize(96, 80);  // 10 bands
 
-// A kernel run on fixed inputs with a given checkpoint.
-using KernelRun = std::function<Status(const Checkpoint&)>;
-
-struct Case {
-  std::string name;
-  KernelRun run;
-};
-
-std::vector<Case> cases() {
+// The frame kernels of kernel_cases(), then the kernels only this suite runs.
+std::vector<KernelCase> cases() {
   static const cv::Mat a = make_pattern(kSize, 2.0, 31);
   static const cv::Mat b = make_pattern(kSize, 2.0, 31);
   static const cv::Mat flat(kSize, CV_32FC1, cv::Scalar(1.0f));
@@ -42,56 +29,22 @@ std::vector<Case> cases() {
   static std::vector<Component> comps;
   if (labels.empty()) connected_components(binary, kBand, Checkpoint(), labels, comps);
   static const cv::Mat diff = make_image(kSize, Fill::random, 33);
-  return {
-      {"flat_field",
-       [](const Checkpoint& cp) {
-         cv::Mat o;
-         return flat_field(a, flat, kBand, cp, o);
-       }},
-      {"median3",
-       [](const Checkpoint& cp) {
-         cv::Mat o;
-         return median3(a, kBand, cp, o);
-       }},
-      {"absdiff_shifted",
-       [](const Checkpoint& cp) {
-         cv::Mat o;
-         return absdiff_shifted(a, b, 1, 1, kBand, cp, o);
-       }},
-      {"threshold",
-       [](const Checkpoint& cp) {
-         cv::Mat o;
-         return threshold(a, 100, kBand, cp, o);
-       }},
-      {"connected_components",
-       [](const Checkpoint& cp) {
-         cv::Mat l;
-         std::vector<Component> c;
-         return connected_components(binary, kBand, cp, l, c);
-       }},
-      {"align", [](const Checkpoint& cp) { return align(a, b, 4, kBand, cp).status; }},
-      {"noise_sigma",
-       [](const Checkpoint& cp) {
-         return noise_sigma(diff, cv::Rect({}, kSize), kBand, cp).status;
-       }},
-      {"blob_features",
-       [](const Checkpoint& cp) {
-         std::vector<BlobFeatures> f;
-         return blob_features({a, b, 0, 0, diff, labels}, comps, 1, kBand, cp, f);
-       }},
-      {"preprocess",
-       [](const Checkpoint& cp) {
-         cv::Mat o;
-         return preprocess(a, flat, kBand, cp, o);
-       }},
-      {"detect",
-       [](const Checkpoint& cp) {
-         DetectionSpec spec;
-         spec.band_rows = kBand;
-         spec.max_shift_px = 4;
-         return detect(a, b, spec, cp).status;
-       }},
-  };
+  auto all = kernel_cases({.a = a, .b = b, .flat = flat, .noise = diff, .max_shift_px = 4});
+  all.push_back({"connected_components", [](const Checkpoint& cp) {
+                   cv::Mat l;
+                   std::vector<Component> c;
+                   return connected_components(binary, kBand, cp, l, c);
+                 }});
+  all.push_back({"align", [](const Checkpoint& cp) { return align(a, b, 4, kBand, cp).status; }});
+  all.push_back({"blob_features", [](const Checkpoint& cp) {
+                   std::vector<BlobFeatures> f;
+                   return blob_features({a, b, 0, 0, diff, labels}, comps, 1, kBand, cp, f);
+                 }});
+  all.push_back({"preprocess", [](const Checkpoint& cp) {
+                   cv::Mat o;
+                   return preprocess(a, flat, kBand, cp, o);
+                 }});
+  return all;
 }
 
 // Parameter: index into cases().
@@ -116,7 +69,8 @@ std::string case_name(const ::testing::TestParamInfo<std::size_t>& info) {
   return cases()[info.param].name;
 }
 
-INSTANTIATE_TEST_SUITE_P(AllKernels, CancelKernel, ::testing::Range<std::size_t>(0, 10), case_name);
+INSTANTIATE_TEST_SUITE_P(AllKernels, CancelKernel, ::testing::Range<std::size_t>(0, cases().size()),
+                         case_name);
 
 TEST(CancelWhileRunning, StopsWithinOneBand) {
   // Every kernel loops through for_each_band; a flag raised during the first band (as a stop

@@ -1,14 +1,9 @@
 // Banded kernels run their bands in the caller's tbb::task_group_context: cancelling it stops them
 // within a band and they report canceled; a disabled checkpoint never stops them.
-#include "kernels/absdiff_shifted.hpp"
+#include "kernel_cases.hpp"
 #include "kernels/band.hpp"
-#include "kernels/detect.hpp"
 #include "kernels/diff_histogram.hpp"
-#include "kernels/flat_field.hpp"
 #include "kernels/fused_blobs.hpp"
-#include "kernels/median3.hpp"
-#include "kernels/noise_sigma.hpp"
-#include "kernels/threshold.hpp"
 #include "test_images.hpp"
 
 #include <gtest/gtest.h>
@@ -86,56 +81,22 @@ TEST_P(ParallelBands, CheckpointFiredInsideABandStopsTheRest) {
 
 INSTANTIATE_TEST_SUITE_P(Threads, ParallelBands, ::testing::Values(1, 2));
 
-// Every parallel kernel, started in an already-cancelled context, returns canceled.
-struct Case {
-  std::string name;
-  std::function<Status(const Checkpoint&)> run;
-};
-
-std::vector<Case> cases() {
+// Every parallel kernel, started in an already-cancelled context, returns canceled: the frame
+// kernels of kernel_cases(), then the kernels only this suite runs.
+std::vector<KernelCase> cases() {
   static const cv::Mat a = make_pattern(kSize, 2.0, 71);
   static const cv::Mat b = make_pattern(kSize, 2.0, 72);
   static const cv::Mat flat(kSize, CV_32FC1, cv::Scalar(1.0f));
-  return {
-      {"flat_field",
-       [](const Checkpoint& cp) {
-         cv::Mat o;
-         return flat_field(a, flat, kBand, cp, o);
-       }},
-      {"median3",
-       [](const Checkpoint& cp) {
-         cv::Mat o;
-         return median3(a, kBand, cp, o);
-       }},
-      {"absdiff_shifted",
-       [](const Checkpoint& cp) {
-         cv::Mat o;
-         return absdiff_shifted(a, b, 1, 2, kBand, cp, o);
-       }},
-      {"threshold",
-       [](const Checkpoint& cp) {
-         cv::Mat o;
-         return threshold(a, 99, kBand, cp, o);
-       }},
-      {"noise_sigma",
-       [](const Checkpoint& cp) { return noise_sigma(a, cv::Rect({}, kSize), kBand, cp).status; }},
-      {"diff_histogram",
-       [](const Checkpoint& cp) {
-         Histogram h;
-         return diff_histogram(a, b, 1, 2, kBand, cp, h);
-       }},
-      {"fused_blobs",
-       [](const Checkpoint& cp) {
-         std::vector<BlobFeatures> blobs;
-         return fused_blobs(a, b, 1, 2, 30, 1, kBand, cp, blobs);
-       }},
-      {"detect",
-       [](const Checkpoint& cp) {
-         DetectionSpec spec;
-         spec.band_rows = kBand;
-         return detect(a, b, spec, cp).status;
-       }},
-  };
+  auto all = kernel_cases({.a = a, .b = b, .flat = flat, .noise = a, .dy = 2, .level = 99});
+  all.push_back({"diff_histogram", [](const Checkpoint& cp) {
+                   Histogram h;
+                   return diff_histogram(a, b, 1, 2, kBand, cp, h);
+                 }});
+  all.push_back({"fused_blobs", [](const Checkpoint& cp) {
+                   std::vector<BlobFeatures> blobs;
+                   return fused_blobs(a, b, 1, 2, 30, 1, kBand, cp, blobs);
+                 }});
+  return all;
 }
 
 class CancelledContext : public ::testing::TestWithParam<std::size_t> {};
@@ -158,7 +119,8 @@ TEST_P(CancelledContext, KernelReturnsCanceledWithOrWithoutCheckpoint) {
   EXPECT_EQ(status, Status::ok);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllParallelKernels, CancelledContext, ::testing::Range<std::size_t>(0, 8),
+INSTANTIATE_TEST_SUITE_P(AllParallelKernels, CancelledContext,
+                         ::testing::Range<std::size_t>(0, cases().size()),
                          [](const ::testing::TestParamInfo<std::size_t>& info) {
                            return cases()[info.param].name;
                          });
