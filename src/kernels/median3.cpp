@@ -16,54 +16,74 @@ void validate(const cv::Mat& src, int band_rows) {
   if (src.type() != CV_8UC1) throw std::invalid_argument("median3: src must be CV_8UC1");
 }
 
-inline void sort2(std::uint8_t& a, std::uint8_t& b) {
-  const std::uint8_t lo = std::min(a, b);
-  b = std::max(a, b);
-  a = lo;
+// Runtime dispatch, as OpenCV does for its own kernels: GCC builds these loops for x86-64-v4
+// (AVX-512), x86-64-v3 (AVX2) and the baseline, and the loader picks the best the CPU has (an
+// ifunc). Other
+// architectures get one plain build.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define WS_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define WS_SIMD_CLONES
+#endif
+
+inline std::uint8_t med3(std::uint8_t a, std::uint8_t b, std::uint8_t c) {
+  return std::max(std::min(a, b), std::min(std::max(a, b), c));
 }
 
-// Median of 9 with the 19-exchange network (Paeth); branch-free so the x loop vectorises.
-inline std::uint8_t median9(std::uint8_t p0, std::uint8_t p1, std::uint8_t p2, std::uint8_t p3,
-                            std::uint8_t p4, std::uint8_t p5, std::uint8_t p6, std::uint8_t p7,
-                            std::uint8_t p8) {
-  sort2(p1, p2);
-  sort2(p4, p5);
-  sort2(p7, p8);
-  sort2(p0, p1);
-  sort2(p3, p4);
-  sort2(p6, p7);
-  sort2(p1, p2);
-  sort2(p4, p5);
-  sort2(p7, p8);
-  sort2(p0, p3);
-  sort2(p5, p8);
-  sort2(p4, p7);
-  sort2(p3, p6);
-  sort2(p1, p4);
-  sort2(p2, p5);
-  sort2(p4, p7);
-  sort2(p4, p2);
-  sort2(p6, p4);
-  sort2(p4, p2);
-  return p4;
-}
+// The median of a 3x3 window is med3(max of the column minima, med3 of the column medians, min of
+// the column maxima) once each column of three is sorted. Sorting every column once and sharing it
+// between the three windows that contain it costs 6 + 12 min/max per pixel, against 38 for a
+// 19-exchange network per window. Branch-free, so both loops vectorise. Columns go in tiles of
+// kTile, so the sorted columns are still in L1 when the second loop reads them (wide frames).
+constexpr int kTile = 1024;
+constexpr std::size_t kScratch = 3 * (kTile + 2);  // bytes of scratch median_row() needs
 
-// Copies row `y` of src into a buffer with one replicated pixel on each side.
-void padded_row(const cv::Mat& src, int y, std::uint8_t* buf) {
-  const int width = src.cols;
-  const auto* s = src.ptr<std::uint8_t>(y);
-  std::copy(s, s + width, buf + 1);
-  buf[0] = s[0];
-  buf[width + 1] = s[width - 1];
-}
-// One output row from three padded rows; n by value, so byte stores cannot alias the bound and
-// the loop vectorises.
-void median_row(const std::uint8_t* a, const std::uint8_t* c, const std::uint8_t* b,
-                std::uint8_t* d, int n) {
-  for (int x = 0; x < n; ++x) {
-    d[x] = median9(a[x], a[x + 1], a[x + 2], c[x], c[x + 1], c[x + 2], b[x], b[x + 1], b[x + 2]);
+// One output row of n pixels from the rows above, at and below it (n pixels each, read in
+// place; the frame's edge columns are replicated); n by value, so byte stores cannot alias it.
+WS_SIMD_CLONES
+void median_row(const std::uint8_t* __restrict a, const std::uint8_t* __restrict c,
+                const std::uint8_t* __restrict b, std::uint8_t* __restrict d, int n,
+                std::uint8_t* __restrict scratch) {
+  std::uint8_t* __restrict lo = scratch;
+  std::uint8_t* __restrict mid = lo + kTile + 2;
+  std::uint8_t* __restrict hi = mid + kTile + 2;
+  for (int x0 = 0; x0 < n; x0 += kTile) {
+    const int t = std::min(kTile, n - x0);
+    // Sorted column i is frame column x0 - 1 + i, i in [0, t + 2); the two outside the frame
+    // (at its left and right edge) repeat the edge column.
+    const int first = x0 == 0 ? 1 : 0;
+    const int last = x0 + t == n ? t + 1 : t + 2;
+    const int col0 = x0 - 1;
+    for (int i = first; i < last; ++i) {
+      const std::uint8_t p = a[col0 + i];
+      const std::uint8_t q = c[col0 + i];
+      const std::uint8_t r = b[col0 + i];
+      const std::uint8_t l1 = std::min(p, q);
+      const std::uint8_t h1 = std::max(p, q);
+      const std::uint8_t m1 = std::min(h1, r);
+      hi[i] = std::max(h1, r);
+      lo[i] = std::min(l1, m1);
+      mid[i] = std::max(l1, m1);
+    }
+    if (first == 1) {
+      lo[0] = lo[1];
+      mid[0] = mid[1];
+      hi[0] = hi[1];
+    }
+    if (last == t + 1) {
+      lo[t + 1] = lo[t];
+      mid[t + 1] = mid[t];
+      hi[t + 1] = hi[t];
+    }
+    std::uint8_t* out = d + x0;
+    for (int x = 0; x < t; ++x) {
+      const std::uint8_t l = std::max(std::max(lo[x], lo[x + 1]), lo[x + 2]);
+      const std::uint8_t h = std::min(std::min(hi[x], hi[x + 1]), hi[x + 2]);
+      out[x] = med3(l, med3(mid[x], mid[x + 1], mid[x + 2]), h);
+    }
   }
 }
+
 }  // namespace
 
 Status median3(const cv::Mat& src, int band_rows, const Checkpoint& cp, cv::Mat& out) {
@@ -71,22 +91,13 @@ Status median3(const cv::Mat& src, int band_rows, const Checkpoint& cp, cv::Mat&
   cv::Mat dst = output_for(out, src.size(), CV_8UC1, {&src});
   const int width = src.cols;
   const int height = src.rows;
-  // Bands run concurrently, so each has its own padded row buffers.
+  // Bands run concurrently, so each has its own scratch. Rows are read in place.
   const Status status = parallel_bands(height, band_rows, cp, [&](int begin, int end) {
-    // A rolling window of three padded rows: each source row is copied once per band.
-    std::vector<std::uint8_t> rows(3 * (static_cast<std::size_t>(width) + 2));
-    std::uint8_t* above = rows.data();
-    std::uint8_t* centre = above + width + 2;
-    std::uint8_t* below = centre + width + 2;
-    padded_row(src, std::max(begin - 1, 0), above);
-    padded_row(src, begin, centre);
+    std::vector<std::uint8_t> scratch(kScratch);
     for (int y = begin; y < end; ++y) {
-      padded_row(src, std::min(y + 1, height - 1), below);
-      median_row(above, centre, below, dst.ptr<std::uint8_t>(y), width);
-      std::uint8_t* free_row = above;
-      above = centre;
-      centre = below;
-      below = free_row;
+      median_row(src.ptr<std::uint8_t>(std::max(y - 1, 0)), src.ptr<std::uint8_t>(y),
+                 src.ptr<std::uint8_t>(std::min(y + 1, height - 1)), dst.ptr<std::uint8_t>(y),
+                 width, scratch.data());
     }
   });
   if (status == Status::ok) out = dst;
@@ -116,15 +127,16 @@ Status flat_field_median3(const cv::Mat& raw, const cv::Mat& flat, int band_rows
     buf[n + 1] = d[n - 1];
   };
   const Status status = parallel_bands(height, band_rows, cp, [&](int begin, int end) {
-    std::vector<std::uint8_t> rows(3 * (static_cast<std::size_t>(width) + 2));
+    std::vector<std::uint8_t> rows(3 * (static_cast<std::size_t>(width) + 2) + kScratch);
     std::uint8_t* above = rows.data();
     std::uint8_t* centre = above + width + 2;
     std::uint8_t* below = centre + width + 2;
+    std::uint8_t* scratch = below + width + 2;
     corrected_row(std::max(begin - 1, 0), above);
     corrected_row(begin, centre);
     for (int y = begin; y < end; ++y) {
       corrected_row(std::min(y + 1, height - 1), below);
-      median_row(above, centre, below, dst.ptr<std::uint8_t>(y), width);
+      median_row(above + 1, centre + 1, below + 1, dst.ptr<std::uint8_t>(y), width, scratch);
       std::uint8_t* free_row = above;
       above = centre;
       centre = below;
