@@ -2,6 +2,7 @@
 
 #include "kernels/band.hpp"
 #include "kernels/output.hpp"
+#include "kernels/simd.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -15,16 +16,6 @@ void validate(const cv::Mat& src, int band_rows) {
   require_band_rows(band_rows, "median3");
   if (src.type() != CV_8UC1) throw std::invalid_argument("median3: src must be CV_8UC1");
 }
-
-// Runtime dispatch, as OpenCV does for its own kernels: GCC builds these loops for x86-64-v4
-// (AVX-512), x86-64-v3 (AVX2) and the baseline, and the loader picks the best the CPU has (an
-// ifunc). Other
-// architectures get one plain build.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define WS_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define WS_SIMD_CLONES
-#endif
 
 inline std::uint8_t med3(std::uint8_t a, std::uint8_t b, std::uint8_t c) {
   return std::max(std::min(a, b), std::min(std::max(a, b), c));
