@@ -11,17 +11,6 @@
 
 namespace ws::pipeline {
 
-namespace {
-
-WorkPtr make_work(const SiteJob& job) {
-  auto work = std::make_shared<Work>();
-  work->job = job;
-  work->result.site = job.site;
-  return work;
-}
-
-}  // namespace
-
 cv::Mat read_grey_frame(const std::filesystem::path& file, int width, int height,
                         std::string& error) {
   std::string name = "'";  // built by appending: GCC 12 warns (-Wrestrict) on "'" + s + "'"

@@ -8,13 +8,6 @@
 namespace ws::pipeline {
 
 namespace {
-WorkPtr make_work(const SiteJob& job) {
-  auto work = std::make_shared<Work>();
-  work->job = job;
-  work->result.site = job.site;
-  return work;
-}
-
 std::chrono::milliseconds generous(double expected_ms) {
   return std::chrono::milliseconds(1000 + static_cast<long>(std::ceil(3.0 * expected_ms)));
 }

@@ -33,4 +33,12 @@ struct Work {
 
 using WorkPtr = std::shared_ptr<Work>;
 
+/// A new message for `job`: its result names the job's site and is not_started.
+inline WorkPtr make_work(const SiteJob& job) {
+  auto work = std::make_shared<Work>();
+  work->job = job;
+  work->result.site = job.site;
+  return work;
+}
+
 }  // namespace ws::pipeline
