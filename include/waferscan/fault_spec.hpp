@@ -9,22 +9,22 @@ namespace ws {
 
 /// What a fault hits: a device call, or one of the machine-level events.
 enum class FaultTarget {
-  camera_capture,  ///< "camera.capture"
-  camera_abort,    ///< "camera.abort"
-  stage_move,      ///< "stage.move"
-  stage_stop,      ///< "stage.stop"
-  stage_park,      ///< "stage.park"
-  light_on,        ///< "light.on"
-  light_off,       ///< "light.off"
-  machine_estop,   ///< "machine.estop": the interlock fires
-  store_write,     ///< "store.write": the disk is full
-  frame_corrupt,   ///< "frame.corrupt": the camera returns garbage
+  camera_capture,    ///< "camera.capture"
+  camera_abort,      ///< "camera.abort"
+  stage_move,        ///< "stage.move"
+  stage_stop,        ///< "stage.stop"
+  stage_park,        ///< "stage.park"
+  light_on,          ///< "light.on"
+  light_off,         ///< "light.off"
+  machine_estop,     ///< "machine.estop": the interlock fires
+  store_write,       ///< "store.write": the disk is full
+  frame_corrupt,     ///< "frame.corrupt": the camera returns garbage
   machine_overheat,  ///< "machine.overheat": the health sensor reads 40 C hotter from then on
 };
 
 /// What the fault does. hang, slow, error and ignore_abort apply to device calls; fire to the
-/// machine-level targets (machine.estop, store.write, frame.corrupt, machine.overheat), where `error` is accepted as
-/// a synonym and parsed as fire.
+/// machine-level targets (machine.estop, store.write, frame.corrupt, machine.overheat), where
+/// `error` is accepted as a synonym and parsed as fire.
 enum class FaultBehaviour {
   hang,          ///< the call blocks until its abort path is called (or release_hangs())
   slow,          ///< the call takes FaultSpec::slow_ms more milliseconds (literal, not scaled)

@@ -53,7 +53,7 @@ struct SimulationSpec {
   double illumination_gradient = 0.15;  ///< relative brightness change corner to corner
   double defects_per_site = 2.0;        ///< mean number of injected defects per frame
   std::vector<std::string> defect_classes = {"particle", "scratch", "residue", "pattern"};
-  double temperature_c = 24.0;  ///< what the health sensor reads with the light off
+  double temperature_c = 24.0;   ///< what the health sensor reads with the light off
   double light_heating_c = 1.5;  ///< added to the reading while the light is on
 };
 
@@ -90,7 +90,7 @@ enum class AlarmAction {
 /// The machine's health monitor: a background loop reading the temperature sensor. It reads once
 /// when the run starts, then every period_ms, until the safe-stop sequence has finished.
 struct MonitorSpec {
-  double period_ms = 500;  ///< between readings (wall time, not scaled); 0 = no monitor
+  double period_ms = 500;             ///< between readings (wall time, not scaled); 0 = no monitor
   double temperature_limit_c = 45.0;  ///< a reading above this raises an alarm
   double hysteresis_c = 2.0;  ///< the alarm clears once a reading is this far below the limit
   AlarmAction on_alarm = AlarmAction::record;

@@ -69,8 +69,7 @@ void HealthMonitor::take_reading() {
     const double t = sensor_->temperature_c();
     {
       std::lock_guard lock(mutex_);
-      stats_.max_temperature_c =
-          stats_.readings == 0 ? t : std::max(stats_.max_temperature_c, t);
+      stats_.max_temperature_c = stats_.readings == 0 ? t : std::max(stats_.max_temperature_c, t);
       ++stats_.readings;
     }
     event.temperature_c = t;

@@ -70,7 +70,7 @@ class HealthMonitor {
   std::condition_variable wake_;
   bool stopping_ = false;
   Stats stats_;
-  bool over_limit_ = false;    // monitor thread only
+  bool over_limit_ = false;     // monitor thread only
   bool sensor_failed_ = false;  // monitor thread only
   std::thread thread_;
 };

@@ -141,8 +141,9 @@ class SpecParser {
     }
     if (text == "fire") {
       if (device) {
-        std::string what = "'fire' is for machine.estop, store.write, frame.corrupt and machine.overheat; " + target +
-                           " expects one of ";
+        std::string what =
+            "'fire' is for machine.estop, store.write, frame.corrupt and machine.overheat; " +
+            target + " expects one of ";
         what.append(kDeviceBehaviours);
         fail(what);
       }

@@ -75,9 +75,12 @@ void read_simulation(const Fields& f, SimulationSpec& s) {
 constexpr double kMaxTimeoutMs = 3600000.0;
 
 void read_timeouts(const Fields& f, TimeoutSpec& t) {
-  for (auto [key, value] : {std::pair{"light_ms", &t.light_ms}, {"capture_ms", &t.capture_ms},
-                            {"move_ms", &t.move_ms}, {"park_ms", &t.park_ms},
-                            {"abort_ms", &t.abort_ms}, {"abort_grace_ms", &t.abort_grace_ms}}) {
+  for (auto [key, value] : {std::pair{"light_ms", &t.light_ms},
+                            {"capture_ms", &t.capture_ms},
+                            {"move_ms", &t.move_ms},
+                            {"park_ms", &t.park_ms},
+                            {"abort_ms", &t.abort_ms},
+                            {"abort_grace_ms", &t.abort_grace_ms}}) {
     f.number(key, *value, Range::between(0.0, kMaxTimeoutMs));
   }
 }
@@ -225,11 +228,11 @@ Recipe parse_recipe(const std::string& text, const std::filesystem::path& name) 
   const std::string file = name.string();
   const YAML::Node root = io::load_yaml(text, file);
   if (!root.IsDefined() || root.IsNull()) throw ConfigError(file, 0, "", "empty recipe");
-  const Fields top(file, root, "",
-                   {"recipe", "seed", "time_scale", "drain_timeout_ms", "wafer", "stage", "camera",
-                    "light", "simulation", "detection", "timeouts", "monitor", "model", "sites",
-                    "faults"},
-                   1);
+  const Fields top(
+      file, root, "",
+      {"recipe", "seed", "time_scale", "drain_timeout_ms", "wafer", "stage", "camera", "light",
+       "simulation", "detection", "timeouts", "monitor", "model", "sites", "faults"},
+      1);
 
   Recipe r;
   r.path = name;
@@ -249,10 +252,10 @@ Recipe parse_recipe(const std::string& text, const std::filesystem::path& name) 
       top.nested("camera", {"width", "height", "pixel_size_um", "exposure_ms", "readout_ms"}),
       r.camera);
   top.nested("light", {"switch_ms"}).number("switch_ms", r.light.switch_ms, Range::non_negative());
-  read_simulation(top.nested("simulation", {"noise_sigma", "illumination_gradient",
-                                            "defects_per_site", "defect_classes",
-                                            "temperature_c", "light_heating_c"}),
-                  r.simulation);
+  read_simulation(
+      top.nested("simulation", {"noise_sigma", "illumination_gradient", "defects_per_site",
+                                "defect_classes", "temperature_c", "light_heating_c"}),
+      r.simulation);
   read_detection(top.nested("detection", {"threshold_sigma", "min_threshold", "min_area_px",
                                           "max_shift_px", "band_rows"}),
                  r.detection);

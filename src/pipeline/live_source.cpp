@@ -74,10 +74,9 @@ void LiveSource::acquire(const SiteJob& job, std::shared_ptr<Delivery> delivery)
       // that overran its timeout: a failed acquisition.
       const bool by_run = token.abort_requested();
       work->result.status = by_run ? SiteStatus::incomplete : SiteStatus::error;
-      work->result.reason =
-          (by_run ? std::string("acquisition aborted: ")
-                  : "acquisition timed out (" + timed + ") and was aborted: ") +
-          e.what();
+      work->result.reason = (by_run ? std::string("acquisition aborted: ")
+                                    : "acquisition timed out (" + timed + ") and was aborted: ") +
+                            e.what();
     } catch (const std::exception& e) {
       work->result.status = SiteStatus::error;
       work->result.reason = std::string("acquisition failed: ") + e.what();

@@ -125,7 +125,7 @@ class RunController {
   RunOwnerLock owner_;
   std::unique_ptr<HardwareAgent> agent_;
   HardwareAgent::Options agent_options_;  // what a recipe without timeouts.abort_grace_ms gets
-  std::mutex run_mutex_;  ///< held for the whole of a run, safe-stop included
+  std::mutex run_mutex_;                  ///< held for the whole of a run, safe-stop included
   mutable std::mutex active_mutex_;
   std::optional<RunId> active_id_;
   std::shared_ptr<StopSource> active_stop_;

@@ -53,8 +53,8 @@ SimMachine::SimMachine(const Recipe& recipe) : impl_(std::make_shared<Impl>()) {
                                                  impl_->faults);
   impl_->camera = std::make_shared<sim::SimCamera>(recipe, impl_->renderer, impl_->stage,
                                                    impl_->light, impl_->counters, impl_->faults);
-  impl_->health = std::make_shared<sim::SimHealthSensor>(recipe, impl_->light, impl_->counters,
-                                                         impl_->faults);
+  impl_->health =
+      std::make_shared<sim::SimHealthSensor>(recipe, impl_->light, impl_->counters, impl_->faults);
   // A weak pointer: the injector is owned by the devices, so a strong one would be a cycle.
   impl_->faults->set_position_source(
       [stage = std::weak_ptr<const sim::SimStage>(impl_->stage)]() -> cv::Point2d {
