@@ -18,5 +18,11 @@ macro(ws_apply_sanitizers)
       # in a way the vptr check flags in TBB's own code (_flow_graph_impl.h), on every run.
       add_compile_options(-fno-sanitize-recover=undefined -fno-sanitize=vptr)
     endif()
+    if(WS_SANITIZE MATCHES "thread")
+      # Debian's libtbb is not built with TSan. With profiling tools at level 2 the TBB headers
+      # report every task hand-off (spawn, wait, aggregator, queue) through ITT; the bridge in
+      # tests/tsan turns those reports into TSan acquire/release (see tbb_tsan_bridge.c).
+      add_compile_definitions(TBB_USE_PROFILING_TOOLS=2)
+    endif()
   endif()
 endmacro()
