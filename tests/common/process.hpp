@@ -2,6 +2,8 @@
 // directory, stdout through a pipe (read line by line for handshakes), stderr to a file, signals.
 #pragma once
 
+#include "common/sanitizers.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -96,7 +98,7 @@ class Process {
 
   /// Waits for the exit (killing the child if it outlives `timeout`); returns the exit code, or
   /// 128+signal if it died of a signal, or -1 on timeout.
-  int wait(std::chrono::milliseconds timeout = std::chrono::seconds(120)) {
+  int wait(std::chrono::milliseconds timeout = std::chrono::seconds(120) * kDeadlineFactor) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     int status = 0;
     for (;;) {
@@ -164,7 +166,8 @@ struct CliResult {
   std::string err;
 };
 inline CliResult run_cli(const std::vector<std::string>& args, const std::filesystem::path& cwd,
-                         std::chrono::milliseconds timeout = std::chrono::seconds(120)) {
+                         std::chrono::milliseconds timeout = std::chrono::seconds(120) *
+                                                             kDeadlineFactor) {
   Process p(args, cwd);
   const int code = p.wait(timeout);
   return {code, p.out(), p.err()};
