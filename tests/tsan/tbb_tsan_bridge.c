@@ -55,13 +55,13 @@
 
 /* The TSan runtime's annotation entry points (libtsan / the clang runtime). Weak: absent when the
    library is preloaded into a program that is not sanitized. */
-extern void __tsan_acquire(void *addr) __attribute__((weak));
-extern void __tsan_release(void *addr) __attribute__((weak));
+extern void __tsan_acquire(void* addr) __attribute__((weak));
+extern void __tsan_release(void* addr) __attribute__((weak));
 
-static void tsan_acquire(void *addr) {
+static void tsan_acquire(void* addr) {
   if (__tsan_acquire && addr) __tsan_acquire(addr);
 }
-static void tsan_release(void *addr) {
+static void tsan_release(void* addr) {
   if (__tsan_release && addr) __tsan_release(addr);
 }
 
@@ -74,10 +74,10 @@ static void tsan_release(void *addr) {
    is ittnotify's, 8-byte packed; only the fields up to the list are declared here. */
 
 typedef struct {
-  const char *name;
-  void **func_ptr;
-  void *init_func;
-  void *null_func;
+  const char* name;
+  void** func_ptr;
+  void* init_func;
+  void* null_func;
   int group;
 } itt_api_entry;
 
@@ -86,44 +86,51 @@ typedef struct {
   unsigned long version_major, version_minor, version_build;
   volatile long api_initialized, mutex_initialized, atomic_counter;
   pthread_mutex_t mutex;
-  void *lib;
-  void *error_handler;
-  const char **dll_path_ptr;
-  itt_api_entry *api_list;
+  void* lib;
+  void* error_handler;
+  const char** dll_path_ptr;
+  itt_api_entry* api_list;
   /* more fields follow; not used */
 } itt_global;
 
 static const unsigned char itt_magic[8] = {0xED, 0xAB, 0xAB, 0xEC, 0x0D, 0xEE, 0xDA, 0x30};
 
 /* The ITT sync calls all take the object's address as their only argument. */
-static void itt_acquired(void *addr) { tsan_acquire(addr); }
-static void itt_releasing(void *addr) { tsan_release(addr); }
+static void itt_acquired(void* addr) {
+  tsan_acquire(addr);
+}
+static void itt_releasing(void* addr) {
+  tsan_release(addr);
+}
 /* "prepare" (about to wait), "cancel" (gave up waiting) and "destroy" carry no ordering. */
-static void itt_ignored(void *addr) { (void)addr; }
+static void itt_ignored(void* addr) {
+  (void)addr;
+}
 
 /* Called by libtbb, with its ITT mutex held, when it has loaded us as its collector (it may call
    again; the result is the same). Its list names some sync calls twice (the current entry points
    and legacy ones with the same signature); every entry of a name gets the same function. */
-void __itt_api_init(itt_global *global, int init_groups) {
+void __itt_api_init(itt_global* global, int init_groups) {
   (void)init_groups;
   if (!global || memcmp(global->magic, itt_magic, sizeof itt_magic) != 0) {
-    fprintf(stderr, "tbb_tsan_bridge: __itt_api_init called with an unknown descriptor; "
-                    "its synchronisation stays invisible to TSan\n");
+    fprintf(stderr,
+            "tbb_tsan_bridge: __itt_api_init called with an unknown descriptor; "
+            "its synchronisation stays invisible to TSan\n");
     return;
   }
   int routed = 0;
-  for (itt_api_entry *e = global->api_list; e && e->name; ++e) {
-    void *fn = e->null_func;
+  for (itt_api_entry* e = global->api_list; e && e->name; ++e) {
+    void* fn = e->null_func;
     if (strcmp(e->name, "__itt_sync_acquired") == 0) {
-      fn = (void *)itt_acquired;
+      fn = (void*)itt_acquired;
       ++routed;
     } else if (strcmp(e->name, "__itt_sync_releasing") == 0) {
-      fn = (void *)itt_releasing;
+      fn = (void*)itt_releasing;
       ++routed;
     } else if (strcmp(e->name, "__itt_sync_prepare") == 0 ||
                strcmp(e->name, "__itt_sync_cancel") == 0 ||
                strcmp(e->name, "__itt_sync_destroy") == 0) {
-      fn = (void *)itt_ignored;
+      fn = (void*)itt_ignored;
     }
     *e->func_ptr = fn;
   }
@@ -139,8 +146,8 @@ void __itt_api_init(itt_global *global, int init_groups) {
    throw through these frames (a task's exception leaves through r1::wait): the library is built
    with -fexceptions, and nothing here needs cleaning up on the way. */
 
-static void *next_symbol(void *volatile *cache, const char *mangled) {
-  void *fn = __atomic_load_n(cache, __ATOMIC_ACQUIRE);
+static void* next_symbol(void* volatile* cache, const char* mangled) {
+  void* fn = __atomic_load_n(cache, __ATOMIC_ACQUIRE);
   if (!fn) {
     fn = dlsym(RTLD_NEXT, mangled);
     if (!fn) {
@@ -154,10 +161,10 @@ static void *next_symbol(void *volatile *cache, const char *mangled) {
 }
 
 /* libtbb's definition of the function this is used in, as a pointer of type `type`. */
-#define NEXT(type)                                                                                \
-  ({                                                                                              \
-    static void *volatile cached;                                                                 \
-    (type) next_symbol(&cached, __func__);                                                        \
+#define NEXT(type)                         \
+  ({                                       \
+    static void* volatile cached;          \
+    (type) next_symbol(&cached, __func__); \
   })
 
 /* ---------------------------------------------------------------------------------------------
@@ -165,33 +172,33 @@ static void *next_symbol(void *volatile *cache, const char *mangled) {
    arguments are passed through untouched. */
 
 /* void* allocate(d1::small_object_pool*& pool, std::size_t size) */
-void *_ZN3tbb6detail2r18allocateERPNS0_2d117small_object_poolEm(void **pool, size_t size) {
-  void *block = NEXT(void *(*)(void **, size_t))(pool, size);
+void* _ZN3tbb6detail2r18allocateERPNS0_2d117small_object_poolEm(void** pool, size_t size) {
+  void* block = NEXT(void* (*)(void**, size_t))(pool, size);
   tsan_acquire(block);
   return block;
 }
 
 /* void* allocate(d1::small_object_pool*& pool, std::size_t size, const d1::execution_data& ed) */
-void *_ZN3tbb6detail2r18allocateERPNS0_2d117small_object_poolEmRKNS2_14execution_dataE(
-    void **pool, size_t size, const void *ed) {
-  void *block = NEXT(void *(*)(void **, size_t, const void *))(pool, size, ed);
+void* _ZN3tbb6detail2r18allocateERPNS0_2d117small_object_poolEmRKNS2_14execution_dataE(
+    void** pool, size_t size, const void* ed) {
+  void* block = NEXT(void* (*)(void**, size_t, const void*))(pool, size, ed);
   tsan_acquire(block);
   return block;
 }
 
 /* void deallocate(d1::small_object_pool& pool, void* ptr, std::size_t size) */
-void _ZN3tbb6detail2r110deallocateERNS0_2d117small_object_poolEPvm(void *pool, void *block,
-                                                                    size_t size) {
+void _ZN3tbb6detail2r110deallocateERNS0_2d117small_object_poolEPvm(void* pool, void* block,
+                                                                   size_t size) {
   tsan_release(block);
-  NEXT(void (*)(void *, void *, size_t))(pool, block, size);
+  NEXT(void (*)(void*, void*, size_t))(pool, block, size);
 }
 
 /* void deallocate(d1::small_object_pool& pool, void* ptr, std::size_t size,
                    const d1::execution_data& ed) */
 void _ZN3tbb6detail2r110deallocateERNS0_2d117small_object_poolEPvmRKNS2_14execution_dataE(
-    void *pool, void *block, size_t size, const void *ed) {
+    void* pool, void* block, size_t size, const void* ed) {
   tsan_release(block);
-  NEXT(void (*)(void *, void *, size_t, const void *))(pool, block, size, ed);
+  NEXT(void (*)(void*, void*, size_t, const void*))(pool, block, size, ed);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -206,16 +213,16 @@ typedef struct {
 
 /* void wait(d1::wait_context& wait_ctx, d1::task_group_context& ctx) */
 void _ZN3tbb6detail2r14waitERNS0_2d112wait_contextERNS2_18task_group_contextE(
-    wait_context_layout *wait_ctx, void *ctx) {
-  NEXT(void (*)(wait_context_layout *, void *))(wait_ctx, ctx);
+    wait_context_layout* wait_ctx, void* ctx) {
+  NEXT(void (*)(wait_context_layout*, void*))(wait_ctx, ctx);
   tsan_acquire(&wait_ctx->ref_count);
 }
 
 /* void execute_and_wait(d1::task& t, d1::task_group_context& t_ctx, d1::wait_context& wait_ctx,
                          d1::task_group_context& w_ctx) */
 void _ZN3tbb6detail2r116execute_and_waitERNS0_2d14taskERNS2_18task_group_contextERNS2_12wait_contextES6_(
-    void *task, void *task_ctx, wait_context_layout *wait_ctx, void *wait_group_ctx) {
-  NEXT(void (*)(void *, void *, wait_context_layout *, void *))
+    void* task, void* task_ctx, wait_context_layout* wait_ctx, void* wait_group_ctx) {
+  NEXT(void (*)(void*, void*, wait_context_layout*, void*))
   (task, task_ctx, wait_ctx, wait_group_ctx);
   tsan_acquire(&wait_ctx->ref_count);
 }
