@@ -18,18 +18,20 @@ std::chrono::milliseconds AcquisitionTimeouts::move(double distance_um) const {
          std::chrono::milliseconds(static_cast<long>(3.0 * move_ms_per_um * distance_um));
 }
 
+std::chrono::milliseconds override_or(double override_ms, std::chrono::milliseconds derived) {
+  return override_ms > 0 ? std::chrono::milliseconds(static_cast<long>(std::ceil(override_ms)))
+                         : derived;
+}
+
 AcquisitionTimeouts AcquisitionTimeouts::from(const Recipe& r) {
   AcquisitionTimeouts t;
   const double scale = r.time_scale;
   const TimeoutSpec& o = r.timeouts;  // recipe overrides; 0 = derived from the timing
-  const auto pick = [](double override_ms, std::chrono::milliseconds derived) {
-    return override_ms > 0 ? std::chrono::milliseconds(static_cast<long>(std::ceil(override_ms)))
-                           : derived;
-  };
-  t.light = pick(o.light_ms, generous(scale * r.light.switch_ms));
-  t.capture = pick(o.capture_ms, generous(scale * (r.camera.exposure_ms + r.camera.readout_ms)));
+  t.light = override_or(o.light_ms, generous(scale * r.light.switch_ms));
+  t.capture =
+      override_or(o.capture_ms, generous(scale * (r.camera.exposure_ms + r.camera.readout_ms)));
   t.move_ms_per_um = o.move_ms > 0 ? 0.0 : scale * 1000.0 / r.stage.speed_um_per_s;
-  t.move_base = pick(o.move_ms, generous(scale * r.stage.settle_ms));
+  t.move_base = override_or(o.move_ms, generous(scale * r.stage.settle_ms));
   return t;
 }
 

@@ -12,6 +12,10 @@
 
 namespace ws::pipeline {
 
+/// A recipe timeout override (`timeouts:` in ms, rounded up) when it is set (> 0), else `derived`.
+[[nodiscard]] std::chrono::milliseconds override_or(double override_ms,
+                                                    std::chrono::milliseconds derived);
+
 /// Per-call timeouts of the device calls of one acquisition, derived from the recipe's timing
 /// (three times the expected duration plus one second, unless the recipe sets them).
 struct AcquisitionTimeouts {

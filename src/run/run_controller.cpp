@@ -197,17 +197,14 @@ std::vector<SafeStopStep> RunController::safe_stop_steps(Journal& journal,
   const double travel = std::hypot(recipe.stage.x_max_um - recipe.stage.x_min_um,
                                    recipe.stage.y_max_um - recipe.stage.y_min_um);
   const TimeoutSpec& o = recipe.timeouts;  // recipe overrides; 0 = derived
-  const auto park_timeout =
-      o.park_ms > 0
-          ? milliseconds(static_cast<long>(std::ceil(o.park_ms)))
-          : milliseconds(2000 + static_cast<long>(3.0 * recipe.time_scale *
-                                                  (1000.0 * travel / recipe.stage.speed_um_per_s +
-                                                   recipe.stage.settle_ms)));
+  const auto park_timeout = pipeline::override_or(
+      o.park_ms,
+      milliseconds(2000 + static_cast<long>(3.0 * recipe.time_scale *
+                                            (1000.0 * travel / recipe.stage.speed_um_per_s +
+                                             recipe.stage.settle_ms))));
   const milliseconds quick(2000);
-  const milliseconds abort_timeout =
-      o.abort_ms > 0 ? milliseconds(static_cast<long>(std::ceil(o.abort_ms))) : quick;
-  const milliseconds light_timeout =
-      o.light_ms > 0 ? pipeline::AcquisitionTimeouts::from(recipe).light : quick;
+  const milliseconds abort_timeout = pipeline::override_or(o.abort_ms, quick);
+  const milliseconds light_timeout = pipeline::override_or(o.light_ms, quick);
   std::vector<SafeStopStep> steps;
   // Abort paths are called directly (they must work while the agent is blocked in a driver).
   steps.push_back({"abort_capture", abort_timeout, [camera](milliseconds t) {
@@ -352,9 +349,7 @@ RunReport RunController::run(const RunRequest& request) {
                               {"resumed_at", again ? again->resumed_at : std::string()}});
   }
   agent_->set_abort_grace(
-      recipe.timeouts.abort_grace_ms > 0
-          ? milliseconds(static_cast<long>(std::ceil(recipe.timeouts.abort_grace_ms)))
-          : agent_options_.abort_grace);
+      pipeline::override_or(recipe.timeouts.abort_grace_ms, agent_options_.abort_grace));
   // The health monitor runs from here until the safe-stop sequence has finished.
   std::unique_ptr<HealthMonitor> monitor;
   if (const auto& sensor = agent_->machine().health; sensor && recipe.monitor.period_ms > 0) {

@@ -4,6 +4,7 @@
 // is an emergency stop; a corrupt frame or a failing move is a site error. Every case has a
 // deadline: a fault may never hang the suite.
 #include "common/run_fixture.hpp"
+#include "pipeline/live_source.hpp"
 #include "waferscan/error.hpp"
 #include "waferscan/fault_spec.hpp"
 
@@ -297,6 +298,24 @@ class Timeouts : public Monitor {
     return {{"t", "1970-01-01T00:00:00.000Z"}};
   }
 };
+
+TEST(AcquisitionTimeouts, RecipeOverridesReplaceEachDerivedTimeout) {
+  using std::chrono::milliseconds;
+  Recipe r = quick_recipe();
+  const auto derived = pipeline::AcquisitionTimeouts::from(r);
+  EXPECT_EQ(derived.capture, milliseconds(1000));  // time scale 0: 3 x 0 + 1 s
+  EXPECT_GT(derived.move(1000.0), milliseconds(0));
+  r.timeouts.light_ms = 120.2;  // rounded up
+  r.timeouts.capture_ms = 130;
+  r.timeouts.move_ms = 140;
+  r.time_scale = 1.0;  // a derived move timeout would grow with the distance; an override not
+  const auto t = pipeline::AcquisitionTimeouts::from(r);
+  EXPECT_EQ(t.light, milliseconds(121));
+  EXPECT_EQ(t.capture, milliseconds(130));
+  EXPECT_EQ(t.move(0.0), milliseconds(140));
+  EXPECT_EQ(t.move(100000.0), milliseconds(140));
+  EXPECT_EQ(pipeline::override_or(0, milliseconds(7)), milliseconds(7));
+}
 
 TEST_F(Timeouts, RecipeTimeoutsReplaceTheDefaults) {
   Recipe r = quick_recipe();
