@@ -75,7 +75,8 @@ struct ProfileArgs {
     d.context_margin_px = 6;
     d.context_min_contrast = 64;
     d.box_margin_px = 8;
-    d.min_core_fraction = 0.3;
+    d.tolerance_px = 1;
+    d.min_core_fraction = 0.2;
     return d;
   }();
   void add(CLI::App* sub) {
@@ -86,6 +87,10 @@ struct ProfileArgs {
         ->check(CLI::Range(0, 256));
     sub->add_option("--min-area", p.spec.min_area_px, "Smallest blob, pixels")
         ->capture_default_str();
+    sub->add_option("--tolerance", p.tolerance_px,
+                    "Misregistration the difference tolerates, pixels (0: plain difference)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 16));
     sub->add_option("--min-core", p.min_core_fraction,
                     "Drop blobs with less of their change surviving a 3x3 erosion (edge lines)")
         ->capture_default_str()

@@ -89,6 +89,7 @@ Json profile_json(const DetectionProfile& p) {
               {"max_shift_px", p.spec.max_shift_px},
               {"band_rows", p.spec.band_rows},
               {"preprocess", p.preprocess},
+              {"tolerance_px", p.tolerance_px},
               {"min_core_fraction", p.min_core_fraction},
               {"merge_px", p.merge_px},
               {"context_margin_px", p.context_margin_px},
@@ -125,6 +126,8 @@ DetectionProfile read_profile(const Json& j, const std::string& file) {
     } else if (key == "preprocess") {
       if (!value.is_boolean()) bad_model(file, where, "expected true or false");
       p.preprocess = value.get<bool>();
+    } else if (key == "tolerance_px") {
+      p.tolerance_px = integer(0, 16);
     } else if (key == "min_core_fraction") {
       p.min_core_fraction = number(0, 1);
     } else if (key == "merge_px") {

@@ -18,7 +18,9 @@ namespace ws::classify {
 /// the same way. A model without it (sim.json) uses the recipe's detection settings.
 struct DetectionProfile {
   DetectionSpec spec;
-  bool preprocess = true;         ///< run kernels::preprocess (3x3 median) on the frame first
+  bool preprocess = true;  ///< run kernels::preprocess (3x3 median) on the frame first
+  int tolerance_px = 0;    ///< > 0: blobs of the difference tolerant to this much misregistration
+                           ///< (kernels::tolerant_blobs) replace detect()'s
   double min_core_fraction = 0;   ///< drop blobs whose core_fraction is below (edge lines)
   int merge_px = -1;              ///< merge_blobs distance; < 0: no merging
   int context_margin_px = 6;      ///< blob_context window margin

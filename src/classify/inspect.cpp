@@ -9,6 +9,10 @@ namespace ws::classify {
 
 void refine_blobs(const cv::Mat& frame, const cv::Mat& golden, const DetectionProfile& profile,
                   kernels::DetectOutput& det) {
+  if (profile.tolerance_px > 0) {
+    kernels::tolerant_blobs(frame, golden, det.dx, det.dy, det.threshold, profile.tolerance_px,
+                            profile.spec.min_area_px, det.blobs);
+  }
   if (profile.min_core_fraction > 0) {
     // Thin lines along pattern edges come from sub-pixel misregistration; they go before merging
     // so they cannot stretch a real defect's box.

@@ -1,10 +1,14 @@
 #include "kernels/blob_context.hpp"
 
+#include "kernels/blob_features.hpp"
+
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <numeric>
 #include <stdexcept>
+#include <tuple>
 
 namespace ws::kernels {
 
@@ -92,7 +96,139 @@ void for_each_window(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy
   }
 }
 
+cv::Rect grown_by(const cv::Rect& r, int px) {
+  return {r.x - px, r.y - px, r.width + 2 * px, r.height + 2 * px};
+}
+
+// Group of each blob (the smallest index in it): blobs whose boxes, grown by distance_px,
+// overlap, transitively. Quadratic in the blob count: frames carry tens of blobs, not thousands.
+std::vector<std::size_t> box_groups(const std::vector<BlobFeatures>& blobs, int distance_px) {
+  const std::size_t n = blobs.size();
+  std::vector<std::size_t> parent(n);
+  std::iota(parent.begin(), parent.end(), std::size_t{0});
+  const auto find = [&parent](std::size_t i) {
+    while (parent[i] != i) i = parent[i] = parent[parent[i]];
+    return i;
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    const cv::Rect gi = grown_by(blobs[i].bbox, distance_px);
+    for (std::size_t j = i + 1; j < n; ++j) {
+      if ((gi & blobs[j].bbox).empty()) continue;
+      const std::size_t a = find(i);
+      const std::size_t c = find(j);
+      if (a != c) parent[std::max(a, c)] = std::min(a, c);
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) parent[i] = find(i);
+  return parent;
+}
+
+// The tolerant blobs inside frame window `w` (inside the overlap), appended to `out`.
+void tolerant_window(const cv::Mat& frame, const cv::Mat& golden, cv::Point shift,
+                     const cv::Rect& w, int threshold, int radius_px, int min_area_px,
+                     std::vector<BlobFeatures>& out) {
+  const cv::Mat f = frame(w);
+  const cv::Mat g = golden(w - shift);
+  cv::Mat changed;
+  if (radius_px == 0) {
+    cv::Mat d;
+    cv::absdiff(f, g, d);
+    changed = d > threshold;
+  } else {
+    // Neighbourhood extremes over the reference pixels that exist (dilate/erode ignore the
+    // outside of the grown, clipped window).
+    const cv::Rect gw = grown_by(w - shift, radius_px) & cv::Rect(0, 0, golden.cols, golden.rows);
+    const cv::Mat kernel =
+        cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * radius_px + 1, 2 * radius_px + 1));
+    cv::Mat hi;
+    cv::Mat lo;
+    cv::dilate(golden(gw), hi, kernel);
+    cv::erode(golden(gw), lo, kernel);
+    const cv::Rect inner = (w - shift) - gw.tl();
+    cv::Mat above;
+    cv::Mat below;
+    cv::subtract(f, hi(inner), above);  // saturates at 0
+    cv::subtract(lo(inner), f, below);
+    changed = (above > threshold) | (below > threshold);
+  }
+  cv::Mat labels;
+  cv::Mat stats;
+  cv::Mat centroids;
+  const int n = cv::connectedComponentsWithStats(changed, labels, stats, centroids, 8, CV_32S);
+  std::vector<Component> comps(static_cast<std::size_t>(n));
+  std::vector<BlobMoments> moments(static_cast<std::size_t>(n));
+  for (int l = 1; l < n; ++l) {
+    comps[l].bbox = {stats.at<int>(l, cv::CC_STAT_LEFT), stats.at<int>(l, cv::CC_STAT_TOP),
+                     stats.at<int>(l, cv::CC_STAT_WIDTH), stats.at<int>(l, cv::CC_STAT_HEIGHT)};
+    comps[l].area = stats.at<int>(l, cv::CC_STAT_AREA);
+  }
+  for (int y = 0; y < w.height; ++y) {
+    const auto* lab = labels.ptr<std::int32_t>(y);
+    const auto* fr = f.ptr<std::uint8_t>(y);
+    const auto* gr = g.ptr<std::uint8_t>(y);
+    for (int x = 0; x < w.width; ++x) {
+      const int l = lab[x];
+      if (l == 0 || comps[l].area < min_area_px) continue;
+      BlobMoments& m = moments[l];
+      const double u = x - comps[l].bbox.x;
+      const double v = y - comps[l].bbox.y;
+      const int d = fr[x] - gr[x];
+      m.n += 1;
+      m.sx += u;
+      m.sy += v;
+      m.sxx += u * u;
+      m.sxy += u * v;
+      m.syy += v * v;
+      m.abs_sum += std::abs(d);
+      m.signed_sum += d;
+      m.abs_max = std::max(m.abs_max, std::abs(d));
+    }
+  }
+  std::vector<BlobFeatures> found;
+  for (int l = 1; l < n; ++l) {
+    if (comps[l].area < min_area_px || moments[l].n == 0) continue;
+    comps[l].bbox += w.tl();
+    found.push_back(blob_from_moments(comps[l], moments[l]));
+  }
+  std::sort(found.begin(), found.end(), [](const BlobFeatures& a, const BlobFeatures& b) {
+    return std::tie(a.bbox.y, a.bbox.x, a.area_px) < std::tie(b.bbox.y, b.bbox.x, b.area_px);
+  });
+  out.insert(out.end(), found.begin(), found.end());
+}
+
 }  // namespace
+
+void tolerant_blobs(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy, int threshold,
+                    int radius_px, int min_area_px, std::vector<BlobFeatures>& blobs) {
+  if (frame.type() != CV_8UC1 || golden.type() != CV_8UC1 || frame.size() != golden.size()) {
+    throw std::invalid_argument("tolerant_blobs: frame and golden must be CV_8UC1 of one size");
+  }
+  if (threshold < 0 || threshold > 254 || radius_px < 0) {
+    throw std::invalid_argument("tolerant_blobs: threshold must be 0..254 and radius_px >= 0");
+  }
+  const cv::Rect overlap =
+      cv::Rect(0, 0, frame.cols, frame.rows) & cv::Rect(dx, dy, golden.cols, golden.rows);
+  const std::vector<std::size_t> group = box_groups(blobs, 0);
+  std::vector<cv::Rect> windows;
+  std::vector<int> slot(blobs.size(), -1);
+  for (std::size_t i = 0; i < blobs.size(); ++i) {
+    const cv::Rect r = blobs[i].bbox & overlap;
+    int& s = slot[group[i]];
+    if (s < 0) {
+      s = static_cast<int>(windows.size());
+      windows.push_back(r);
+    } else if (!r.empty()) {
+      cv::Rect& u = windows[static_cast<std::size_t>(s)];
+      u = u.empty() ? r : (u | r);
+    }
+  }
+  std::vector<BlobFeatures> out;
+  for (const cv::Rect& w : windows) {
+    if (w.empty()) continue;
+    tolerant_window(frame, golden, cv::Point(dx, dy), w, threshold, radius_px, min_area_px, out);
+  }
+  blobs = std::move(out);
+}
 
 void blob_context(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy, int margin_px,
                   int min_contrast, std::vector<BlobFeatures>& blobs) {
@@ -107,30 +243,12 @@ void blob_core(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy, int 
 void merge_blobs(int distance_px, std::vector<BlobFeatures>& blobs) {
   if (distance_px < 0 || blobs.size() < 2) return;
   const std::size_t n = blobs.size();
-  std::vector<std::size_t> parent(n);
-  std::iota(parent.begin(), parent.end(), std::size_t{0});
-  const auto find = [&parent](std::size_t i) {
-    while (parent[i] != i) i = parent[i] = parent[parent[i]];
-    return i;
-  };
-  const auto grown = [distance_px](const cv::Rect& r) {
-    return cv::Rect(r.x - distance_px, r.y - distance_px, r.width + 2 * distance_px,
-                    r.height + 2 * distance_px);
-  };
-  // Quadratic in the blob count: frames carry a handful of defects, not thousands.
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t j = i + 1; j < n; ++j) {
-      if ((grown(blobs[i].bbox) & blobs[j].bbox).empty()) continue;
-      const std::size_t a = find(i);
-      const std::size_t c = find(j);
-      if (a != c) parent[std::max(a, c)] = std::min(a, c);
-    }
-  }
+  const std::vector<std::size_t> group = box_groups(blobs, distance_px);
   std::vector<BlobFeatures> out;
   std::vector<int> slot(n, -1);
   std::vector<int> largest;
   for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t root = find(i);
+    const std::size_t root = group[i];
     const BlobFeatures& b = blobs[i];
     if (slot[root] < 0) {
       slot[root] = static_cast<int>(out.size());

@@ -100,6 +100,7 @@ TEST_F(DeepPcb, TrainingIsDeterministic) {
   ASSERT_TRUE(back.detection().has_value());
   EXPECT_EQ(back.detection()->box_margin_px, profile.box_margin_px);
   EXPECT_DOUBLE_EQ(back.detection()->min_core_fraction, profile.min_core_fraction);
+  EXPECT_EQ(back.detection()->tolerance_px, profile.tolerance_px);
 }
 
 TEST(ShippedModels, SimKeepsItsSevenFeaturesAndDeepPcbUsesTheContext) {

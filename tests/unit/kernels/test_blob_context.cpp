@@ -1,12 +1,17 @@
 // blob_context tells the six PCB defect kinds apart by topology on synthetic binary pairs (open
 // splits, short joins, pin-hole encloses, copper stands alone, mousebite/spur touch an edge), edge
-// lines have no core; merge_blobs and grow_boxes combine and clip boxes.
+// lines have no core; tolerant_blobs drops misregistration lines and frees a defect joined to
+// them; merge_blobs and grow_boxes combine and clip boxes.
 #include "kernels/blob_context.hpp"
+
+#include "kernels/detect.hpp"
 
 #include <gtest/gtest.h>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace ws::kernels {
@@ -100,6 +105,82 @@ TEST(BlobContext, RejectsBadInput) {
   std::vector<BlobFeatures> blobs;
   EXPECT_THROW(blob_context(g, g, 0, 0, 0, 32, blobs), std::invalid_argument);
   EXPECT_THROW(blob_context(g, cv::Mat(10, 10, CV_8UC1), 0, 0, 6, 32, blobs),
+               std::invalid_argument);
+}
+
+// The reference moved right by one pixel (a misregistration the alignment cannot remove: the
+// conductors' left edges stay put, the plane's right edge moves) with a spur on conductor A, a
+// hole in the plane and a spur on the plane's moved edge (joined to its edge line).
+cv::Mat misregistered_frame(const cv::Mat& g) {
+  cv::Mat f = g.clone();
+  g(cv::Rect(40, 0, 119, 120)).copyTo(f(cv::Rect(41, 0, 119, 120)));
+  cv::rectangle(f, cv::Rect(80, 12, 6, 8), cv::Scalar(255), cv::FILLED);   // spur, joins A
+  cv::rectangle(f, cv::Rect(90, 85, 5, 5), cv::Scalar(0), cv::FILLED);     // hole in the plane
+  cv::rectangle(f, cv::Rect(141, 80, 6, 6), cv::Scalar(255), cv::FILLED);  // spur on the edge
+  return f;
+}
+
+DetectionSpec binary_spec() {
+  DetectionSpec s;
+  s.threshold_sigma = 0;
+  s.min_threshold = 100;
+  s.min_area_px = 4;
+  s.max_shift_px = 0;
+  return s;
+}
+
+TEST(TolerantBlobs, RadiusZeroGivesDetectsBlobs) {
+  const cv::Mat g = reference();
+  const cv::Mat f = misregistered_frame(g);
+  const DetectOutput det = detect(f, g, binary_spec(), Checkpoint{});
+  ASSERT_GT(det.blobs.size(), 2u);  // the two defects and edge lines
+  std::vector<BlobFeatures> blobs = det.blobs;
+  tolerant_blobs(f, g, det.dx, det.dy, det.threshold, 0, 4, blobs);
+  const auto key = [](const BlobFeatures& b) { return std::tie(b.bbox.y, b.bbox.x, b.area_px); };
+  std::vector<BlobFeatures> expected = det.blobs;
+  std::sort(expected.begin(), expected.end(),
+            [&](const auto& a, const auto& b) { return key(a) < key(b); });
+  ASSERT_EQ(blobs.size(), expected.size());
+  for (std::size_t i = 0; i < blobs.size(); ++i) {
+    EXPECT_EQ(blobs[i].bbox, expected[i].bbox);
+    EXPECT_EQ(blobs[i].area_px, expected[i].area_px);
+    EXPECT_NEAR(blobs[i].centroid.x, expected[i].centroid.x, 1e-9);
+    EXPECT_NEAR(blobs[i].centroid.y, expected[i].centroid.y, 1e-9);
+    EXPECT_NEAR(blobs[i].elongation, expected[i].elongation, 1e-9);
+    EXPECT_EQ(blobs[i].polarity, expected[i].polarity);
+    EXPECT_NEAR(blobs[i].contrast, expected[i].contrast, 1e-9);
+    EXPECT_EQ(blobs[i].max_contrast, expected[i].max_contrast);
+  }
+}
+
+TEST(TolerantBlobs, OnePixelToleranceKeepsOnlyTheDefects) {
+  const cv::Mat g = reference();
+  const cv::Mat f = misregistered_frame(g);
+  const DetectOutput det = detect(f, g, binary_spec(), Checkpoint{});
+  std::vector<BlobFeatures> blobs = det.blobs;
+  tolerant_blobs(f, g, det.dx, det.dy, det.threshold, 1, 4, blobs);
+  // Plain difference: the edge spur and the plane's edge line are one blob.
+  const auto joined = std::find_if(det.blobs.begin(), det.blobs.end(), [](const BlobFeatures& b) {
+    return b.bbox.contains({141, 80}) && b.bbox.contains({140, 70});
+  });
+  EXPECT_NE(joined, det.blobs.end());
+  ASSERT_EQ(blobs.size(), 3u);
+  // The spur's row next to the conductor is within a pixel of copper in the reference.
+  EXPECT_EQ(blobs[0].bbox, cv::Rect(80, 12, 6, 7));
+  EXPECT_EQ(blobs[0].polarity, Polarity::bright);
+  EXPECT_EQ(blobs[1].bbox, cv::Rect(141, 80, 6, 6));
+  EXPECT_EQ(blobs[1].area_px, 36);
+  EXPECT_EQ(blobs[2].bbox, cv::Rect(90, 85, 5, 5));
+  EXPECT_EQ(blobs[2].area_px, 25);
+  EXPECT_EQ(blobs[2].polarity, Polarity::dark);
+}
+
+TEST(TolerantBlobs, RejectsBadInput) {
+  const cv::Mat g = reference();
+  std::vector<BlobFeatures> blobs;
+  EXPECT_THROW(tolerant_blobs(g, g, 0, 0, 100, -1, 4, blobs), std::invalid_argument);
+  EXPECT_THROW(tolerant_blobs(g, g, 0, 0, 255, 1, 4, blobs), std::invalid_argument);
+  EXPECT_THROW(tolerant_blobs(g, cv::Mat(10, 10, CV_8UC1), 0, 0, 100, 1, 4, blobs),
                std::invalid_argument);
 }
 
