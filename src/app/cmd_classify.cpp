@@ -102,6 +102,37 @@ struct ProfileArgs {
   }
 };
 
+/// The classifier `train` and `crossval` build: a decision tree by default (docs/classification.md
+/// says why), the detection settings of ProfileArgs stored with it.
+struct TrainArgs {
+  ProfileArgs profile;
+  classify::TrainOptions options = [] {
+    classify::TrainOptions o;
+    o.method = classify::Method::tree;
+    return o;
+  }();
+  void add(CLI::App* sub) {
+    profile.add(sub);
+    sub->add_option("--method", options.method, "Classifier: tree (CART) or lda (linear)")
+        ->transform(CLI::CheckedTransformer(std::map<std::string, classify::Method>{
+            {"tree", classify::Method::tree}, {"lda", classify::Method::lda}}))
+        ->capture_default_str();
+    sub->add_option("--max-depth", options.tree_max_depth, "Tree: deepest split (root 0)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 64));
+    sub->add_option("--min-leaf", options.tree_min_leaf,
+                    "Tree: fewest training examples on each side of a split")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100000));
+  }
+  /// The options with the parsed detection settings.
+  [[nodiscard]] classify::TrainOptions get() const {
+    classify::TrainOptions o = options;
+    o.detection = profile.p;
+    return o;
+  }
+};
+
 void print_scores(const classify::Scorer& s, bool json, const Json& extra = {}) {
   if (json) {
     Json j = extra.is_object() ? extra : Json::object();
@@ -129,7 +160,8 @@ void print_scores(const classify::Scorer& s, bool json, const Json& extra = {}) 
   std::printf("(%d frames; correct = IoU > 0.33 with a true box of the same class)\n", s.frames());
 }
 
-int cmd_train(const std::string& set, const std::string& out, const classify::DetectionProfile& p) {
+int cmd_train(const std::string& set, const std::string& out, const classify::TrainOptions& o) {
+  const classify::DetectionProfile& p = *o.detection;
   const Manifest m = load_manifest(set);
   const auto frames = classify::load_labelled_frames(m);
   if (frames.empty()) throw ConfigError(m.path.string(), 0, "frames", "no labelled frames");
@@ -138,7 +170,7 @@ int cmd_train(const std::string& set, const std::string& out, const classify::De
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
   const auto ex = classify::collect_examples(frames, blobs, all);
   if (ex.features.empty()) throw ConfigError(m.path.string(), 0, "frames", "no blob on a true box");
-  const auto model = classify::Classifier::train(ex.features, ex.labels, {{}, p});
+  const auto model = classify::Classifier::train(ex.features, ex.labels, o);
   model.save(out);
   std::map<std::string, int> per_class;
   for (const auto& l : ex.labels) ++per_class[l];
@@ -176,15 +208,16 @@ int cmd_score(RunId run, const std::string& truth_set, const std::string& db, bo
 }
 
 int cmd_crossval(const std::string& set, int folds, int threads, int repeat, bool json,
-                 const classify::DetectionProfile& p) {
+                 const classify::TrainOptions& o) {
+  const classify::DetectionProfile& p = *o.detection;
   const Manifest m = load_manifest(set);
   const auto frames = classify::load_labelled_frames(m);
   const auto blobs = classify::detect_frames(frames, p);
-  const auto cv = classify::crossval(frames, blobs, p, folds);
+  const auto cv = classify::crossval(frames, blobs, o, folds);
   std::vector<std::size_t> all(frames.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
   const auto ex = classify::collect_examples(frames, blobs, all);
-  const auto model = classify::Classifier::train(ex.features, ex.labels, {{}, p});
+  const auto model = classify::Classifier::train(ex.features, ex.labels, o);
   const auto t = classify::measure_fps(frames, model, p, threads, repeat);
   Json extra{{"folds", folds},
              {"threads", threads},
@@ -227,14 +260,14 @@ Command add_train_command(CLI::App& app) {
   struct Args {
     std::string set;
     std::string out;
-    ProfileArgs profile;
+    TrainArgs train;
   };
   auto a = std::make_shared<Args>();
   auto* sub = app.add_subcommand("train", "Train a classifier model from a labelled set");
   sub->add_option("SET", a->set, "Recorded set (folder or manifest.yaml)")->required();
   sub->add_option("--out", a->out, "Model file to write (JSON)")->required();
-  a->profile.add(sub);
-  return {sub, [a] { return cmd_train(a->set, a->out, a->profile.p); }};
+  a->train.add(sub);
+  return {sub, [a] { return cmd_train(a->set, a->out, a->train.get()); }};
 }
 
 Command add_score_command(CLI::App& app) {
@@ -260,7 +293,7 @@ Command add_crossval_command(CLI::App& app) {
     int threads = 2;
     int repeat = 5;
     bool json = false;
-    ProfileArgs profile;
+    TrainArgs train;
   };
   auto a = std::make_shared<Args>();
   auto* sub = app.add_subcommand("crossval", "k-fold cross-validation and throughput on a set");
@@ -275,9 +308,9 @@ Command add_crossval_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
   sub->add_flag("--json", a->json, "JSON output");
-  a->profile.add(sub);
+  a->train.add(sub);
   return {sub, [a] {
-            return cmd_crossval(a->set, a->folds, a->threads, a->repeat, a->json, a->profile.p);
+            return cmd_crossval(a->set, a->folds, a->threads, a->repeat, a->json, a->train.get());
           }};
 }
 

@@ -1,5 +1,6 @@
 #include "classify/classifier.hpp"
 
+#include "classify/decision_tree.hpp"
 #include "classify/features.hpp"
 #include "waferscan/error.hpp"
 
@@ -10,6 +11,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -20,7 +22,8 @@ namespace ws::classify {
 namespace {
 using Json = nlohmann::json;
 constexpr int kFormatVersion = 1;
-constexpr const char* kMethod = "lda";
+constexpr const char* kLda = "lda";
+constexpr const char* kTree = "tree";
 // Shrinks the pooled covariance toward the identity (in standardised units) so small or
 // degenerate training sets still give an invertible, well-behaved model.
 constexpr double kShrinkage = 0.05;
@@ -31,14 +34,19 @@ constexpr double kShrinkage = 0.05;
 }
 }  // namespace
 
-/// Linear discriminant analysis on standardised features z = (f - mean) / scale:
+/// Method::lda: linear discriminant analysis on standardised features z = (f - mean) / scale:
 /// score_k(z) = w_k . z + b_k with w_k = S^-1 mu_k and b_k = -mu_k' S^-1 mu_k / 2 + log prior_k,
 /// where S is the pooled within-class covariance. Posterior = softmax(score).
+/// Method::tree: a decision tree on the raw feature values (columns in the model's feature order).
 struct Classifier::Model {
   std::vector<std::string> classes;
   std::vector<std::string> features;        // names, a subset of feature_names()
   std::vector<Eigen::Index> feature_index;  // their positions in feature_vector()
   std::optional<DetectionProfile> detection;
+  Method method = Method::lda;
+  TreeParams tree_params;
+  DecisionTree tree;
+  // LDA:
   Eigen::VectorXd mean;        // feature means (raw feature units)
   Eigen::VectorXd scale;       // feature standard deviations (raw units), > 0
   Eigen::MatrixXd class_mean;  // one row per class, standardised units
@@ -189,6 +197,12 @@ Eigen::MatrixXd read_matrix(const Json& j, const std::string& key, Eigen::Index 
   return out;
 }
 
+void write_json(const std::filesystem::path& path, const Json& j) {
+  std::ofstream out(path);
+  out << j.dump(2) << '\n';
+  if (!out) throw std::runtime_error("Classifier::save: cannot write " + path.string());
+}
+
 Json parse_file(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) bad_model(path.string(), "", "cannot open model file");
@@ -197,6 +211,70 @@ Json parse_file(const std::filesystem::path& path) {
   } catch (const Json::parse_error& e) {
     bad_model(path.string(), "", std::string("invalid JSON: ") + e.what());
   }
+}
+
+// Nodes as {"counts": [...]} for a leaf, plus "feature" (by name), "threshold", "left", "right"
+// for a split: readable as the rules they are.
+Json tree_json(const DecisionTree& tree, const TreeParams& params,
+               const std::vector<std::string>& features) {
+  Json nodes = Json::array();
+  for (const TreeNode& n : tree.nodes()) {
+    Json node{{"counts", n.counts}};
+    if (n.feature >= 0) {
+      node["feature"] = features[static_cast<std::size_t>(n.feature)];
+      node["threshold"] = n.threshold;
+      node["left"] = n.left;
+      node["right"] = n.right;
+    }
+    nodes.push_back(std::move(node));
+  }
+  return Json{
+      {"max_depth", params.max_depth}, {"min_leaf", params.min_leaf}, {"nodes", std::move(nodes)}};
+}
+
+void read_tree(const Json& j, const std::vector<std::string>& features, int classes,
+               const std::string& file, TreeParams& params, DecisionTree& tree) {
+  if (!j.is_object() || !j.contains("nodes") || !j.at("nodes").is_array()) {
+    bad_model(file, "tree", "expected an object with a \"nodes\" array");
+  }
+  for (const char* key : {"max_depth", "min_leaf"}) {
+    if (!j.contains(key) || !j.at(key).is_number_integer() || j.at(key).get<int>() < 0) {
+      bad_model(file, std::string("tree.") + key, "expected an integer >= 0");
+    }
+  }
+  params = {j.at("max_depth").get<int>(), j.at("min_leaf").get<int>()};
+  std::vector<TreeNode> nodes;
+  for (const Json& n : j.at("nodes")) {
+    const std::string key = "tree.nodes[" + std::to_string(nodes.size()) + "]";
+    TreeNode node;
+    if (!n.is_object() || !n.contains("counts") || !n.at("counts").is_array() ||
+        !std::all_of(n.at("counts").begin(), n.at("counts").end(),
+                     [](const Json& c) { return c.is_number_integer(); })) {
+      bad_model(file, key, "expected an object with integer \"counts\"");
+    }
+    node.counts = n.at("counts").get<std::vector<int>>();
+    if (n.contains("feature")) {
+      const Json& f = n.at("feature");
+      const auto it = f.is_string()
+                          ? std::find(features.begin(), features.end(), f.get<std::string>())
+                          : features.end();
+      if (it == features.end()) bad_model(file, key, "feature is not one of the model's");
+      node.feature = static_cast<int>(it - features.begin());
+      if (!n.contains("threshold") || !n.at("threshold").is_number() ||
+          !std::isfinite(n.at("threshold").get<double>()) || !n.contains("left") ||
+          !n.at("left").is_number_integer() || !n.contains("right") ||
+          !n.at("right").is_number_integer()) {
+        bad_model(file, key, "a split needs a finite threshold and integer left and right");
+      }
+      node.threshold = n.at("threshold").get<double>();
+      node.left = n.at("left").get<int>();
+      node.right = n.at("right").get<int>();
+    }
+    nodes.push_back(std::move(node));
+  }
+  const std::string error =
+      DecisionTree::from_nodes(std::move(nodes), static_cast<int>(features.size()), classes, tree);
+  if (!error.empty()) bad_model(file, "tree.nodes", error);
 }
 }  // namespace
 
@@ -208,8 +286,8 @@ Classifier Classifier::load(const std::filesystem::path& path) {
       j.at("format_version").get<int>() != kFormatVersion) {
     bad_model(file, "format_version", "expected " + std::to_string(kFormatVersion));
   }
-  if (!j.contains("method") || j.at("method") != kMethod) {
-    bad_model(file, "method", std::string("expected \"") + kMethod + "\"");
+  if (!j.contains("method") || (j.at("method") != kLda && j.at("method") != kTree)) {
+    bad_model(file, "method", std::string("expected \"") + kLda + "\" or \"" + kTree + "\"");
   }
   const Json* features = j.contains("features") ? &j.at("features") : nullptr;
   std::optional<std::vector<Eigen::Index>> positions;
@@ -238,6 +316,15 @@ Classifier Classifier::load(const std::filesystem::path& path) {
   }
   const auto nf = static_cast<Eigen::Index>(model->features.size());
   const auto nc = static_cast<Eigen::Index>(model->classes.size());
+  if (j.at("method") == kTree) {
+    model->method = Method::tree;
+    if (!j.contains("tree")) bad_model(file, "tree", "missing");
+    read_tree(j.at("tree"), model->features, static_cast<int>(nc), file, model->tree_params,
+              model->tree);
+    Classifier c;
+    c.model_ = std::move(model);
+    return c;
+  }
   model->mean = read_vector(j, "mean", nf, file);
   model->scale = read_vector(j, "scale", nf, file);
   if ((model->scale.array() <= 0).any()) bad_model(file, "scale", "must be > 0");
@@ -280,6 +367,17 @@ Classifier Classifier::train(const std::vector<BlobFeatures>& examples,
   for (Eigen::Index i = 0; i < n; ++i) {
     x.row(i) = selected(model->feature_index, examples[static_cast<std::size_t>(i)]).transpose();
   }
+  if (options.method == Method::tree) {
+    std::vector<int> y;
+    y.reserve(labels.size());
+    for (const auto& l : labels) y.push_back(static_cast<int>(index.at(l)));
+    model->method = Method::tree;
+    model->tree_params = {options.tree_max_depth, options.tree_min_leaf};
+    model->tree = DecisionTree::grow(x, y, static_cast<int>(nc), model->tree_params);
+    Classifier c;
+    c.model_ = std::move(model);
+    return c;
+  }
   model->mean = x.colwise().mean().transpose();
   const Eigen::MatrixXd centred = x.rowwise() - model->mean.transpose();
   model->scale = (centred.array().square().colwise().sum() / static_cast<double>(n)).sqrt();
@@ -318,23 +416,37 @@ void Classifier::save(const std::filesystem::path& path) const {
   const Model& m = *model_;
   Json j;
   j["format_version"] = kFormatVersion;
-  j["method"] = kMethod;
+  j["method"] = m.method == Method::tree ? kTree : kLda;
   j["features"] = m.features;
   if (m.detection) j["detection"] = profile_json(*m.detection);
   j["classes"] = m.classes;
+  if (m.method == Method::tree) {
+    j["tree"] = tree_json(m.tree, m.tree_params, m.features);
+    write_json(path, j);
+    return;
+  }
   j["mean"] = to_vector(m.mean);
   j["scale"] = to_vector(m.scale);
   j["class_mean"] = to_rows(m.class_mean);
   j["prior"] = to_vector(m.prior);
   j["covariance"] = to_rows(m.covariance);
-  std::ofstream out(path);
-  out << j.dump(2) << '\n';
-  if (!out) throw std::runtime_error("Classifier::save: cannot write " + path.string());
+  write_json(path, j);
 }
 
 void Classifier::classify(std::vector<Defect>& defects) const {
   if (!model_) throw std::logic_error("Classifier::classify: no model");
   const Model& m = *model_;
+  if (m.method == Method::tree) {
+    const double nc = static_cast<double>(m.classes.size());
+    for (Defect& d : defects) {
+      const TreeNode& leaf = m.tree.leaf(selected(m.feature_index, d.features));
+      const auto best = std::max_element(leaf.counts.begin(), leaf.counts.end());  // first max
+      const double total = std::accumulate(leaf.counts.begin(), leaf.counts.end(), 0.0);
+      d.class_name = m.classes[static_cast<std::size_t>(best - leaf.counts.begin())];
+      d.confidence = (*best + 1.0) / (total + nc);
+    }
+    return;
+  }
   for (Defect& d : defects) {
     const Eigen::VectorXd z =
         (selected(m.feature_index, d.features) - m.mean).array() / m.scale.array();
@@ -355,6 +467,23 @@ const std::vector<std::string>& Classifier::class_names() const {
 const std::vector<std::string>& Classifier::features() const {
   static const std::vector<std::string> kNone;
   return model_ ? model_->features : kNone;
+}
+
+Method Classifier::method() const {
+  return model_ ? model_->method : Method::lda;
+}
+
+TrainOptions Classifier::train_options() const {
+  if (!model_) return {};
+  TrainOptions o;
+  o.features = model_->features;
+  o.detection = model_->detection;
+  o.method = model_->method;
+  if (o.method == Method::tree) {
+    o.tree_max_depth = model_->tree_params.max_depth;
+    o.tree_min_leaf = model_->tree_params.min_leaf;
+  }
+  return o;
 }
 
 const std::optional<DetectionProfile>& Classifier::detection() const {

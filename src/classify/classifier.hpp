@@ -28,10 +28,20 @@ struct DetectionProfile {
   int box_margin_px = 0;          ///< grow_boxes: reported box = blob box grown by this
 };
 
+/// How a model decides (the file's "method").
+enum class Method {
+  lda,  ///< linear discriminant on standardised features; confidence = softmax posterior
+  tree  ///< CART decision tree (decision_tree.hpp); confidence = the leaf's share of its majority
+        ///< class, Laplace-smoothed: (count + 1) / (examples + classes)
+};
+
 /// What train() builds besides the class statistics.
 struct TrainOptions {
   std::vector<std::string> features;          ///< names from feature_names(); empty = all
   std::optional<DetectionProfile> detection;  ///< stored in the model when present
+  Method method = Method::lda;
+  int tree_max_depth = 8;  ///< Method::tree: deepest split (root depth 0; decision_tree.hpp)
+  int tree_min_leaf = 3;   ///< Method::tree: fewest training examples on each side of a split
 };
 
 /// A trained model. Thread safety: classify() is const and safe to call concurrently.
@@ -46,11 +56,16 @@ class Classifier {
                           const std::vector<std::string>& labels, const TrainOptions& options = {});
   void save(const std::filesystem::path& path) const;
 
-  /// Fills class_name and confidence of each defect from its features.
+  /// Fills class_name and confidence of each defect from its features. A tree's ties go to the
+  /// class first by name.
   void classify(std::vector<Defect>& defects) const;
   [[nodiscard]] const std::vector<std::string>& class_names() const;
   /// The model's feature names (a subset of feature_names(), in the model's order).
   [[nodiscard]] const std::vector<std::string>& features() const;
+  [[nodiscard]] Method method() const;
+  /// The options that train the same kind of model again (features, detection, method and its
+  /// parameters): what a test or a retraining needs to reproduce this model from the same data.
+  [[nodiscard]] TrainOptions train_options() const;
   /// The detection profile the model was trained with, if it carries one.
   [[nodiscard]] const std::optional<DetectionProfile>& detection() const;
 

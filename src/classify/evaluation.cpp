@@ -95,7 +95,7 @@ void score_frames(const Classifier& model, const std::vector<LabelledFrame>& fra
 
 CrossvalResult crossval(const std::vector<LabelledFrame>& frames,
                         const std::vector<std::vector<BlobFeatures>>& blobs,
-                        const DetectionProfile& profile, int folds, double min_iou) {
+                        const TrainOptions& options, int folds, double min_iou) {
   if (folds < 2 || static_cast<std::size_t>(folds) > frames.size()) {
     throw std::invalid_argument("crossval: need 2 <= folds <= frames");
   }
@@ -107,7 +107,7 @@ CrossvalResult crossval(const std::vector<LabelledFrame>& frames,
       (static_cast<int>(i % static_cast<std::size_t>(folds)) == k ? test : train).push_back(i);
     }
     const Examples ex = collect_examples(frames, blobs, train);
-    const Classifier model = Classifier::train(ex.features, ex.labels, {{}, profile});
+    const Classifier model = Classifier::train(ex.features, ex.labels, options);
     Scorer fold(min_iou);
     score_frames(model, frames, blobs, test, fold);
     score_frames(model, frames, blobs, test, result.pooled);

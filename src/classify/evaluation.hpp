@@ -50,14 +50,14 @@ void score_frames(const Classifier& model, const std::vector<LabelledFrame>& fra
                   const std::vector<std::size_t>& which, Scorer& scorer);
 
 /// k-fold cross-validation: frame i (in manifest order) is in fold i % folds; each fold is scored
-/// by a model trained on the others. Returns the pooled scores of all folds.
+/// by a model trained (with `options`) on the others. Returns the pooled scores of all folds.
 struct CrossvalResult {
   Scorer pooled;
   std::vector<ClassScore> per_fold;  ///< overall score of each fold
 };
 CrossvalResult crossval(const std::vector<LabelledFrame>& frames,
                         const std::vector<std::vector<BlobFeatures>>& blobs,
-                        const DetectionProfile& profile, int folds, double min_iou = 0.33);
+                        const TrainOptions& options, int folds, double min_iou = 0.33);
 
 /// Throughput of the whole per-frame path (inspect_pair: preprocess, detect, merge, context,
 /// classify) on decoded frames (decoding not included), frames in parallel with at most `threads`

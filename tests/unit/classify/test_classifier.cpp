@@ -1,5 +1,5 @@
-// Classifier: deterministic training, lossless save/load, sensible predictions, and bad model files
-// rejected with a ConfigError naming the file and key.
+// Classifier (LDA and decision tree alike): deterministic training, lossless save/load, sensible
+// predictions, and bad model files rejected with a ConfigError naming the file and key.
 #include "classify/classifier.hpp"
 #include "classify/features.hpp"
 #include "waferscan/error.hpp"
@@ -91,16 +91,28 @@ class ClassifierTest : public ::testing::Test {
   fs::path dir_;
 };
 
-TEST_F(ClassifierTest, ClassNamesComeFromTheTrainingLabels) {
+class ClassifierMethod : public ClassifierTest, public ::testing::WithParamInterface<Method> {
+ protected:
+  // Features that mean something on the synthetic examples: a tree with a low min_leaf.
+  static TrainOptions options() {
+    TrainOptions o;
+    o.method = GetParam();
+    o.tree_max_depth = 6;
+    o.tree_min_leaf = 2;
+    return o;
+  }
+};
+
+TEST_P(ClassifierMethod, ClassNamesComeFromTheTrainingLabels) {
   const Examples ex = make_examples(10, 1);
-  const Classifier c = Classifier::train(ex.features, ex.labels);
+  const Classifier c = Classifier::train(ex.features, ex.labels, options());
   EXPECT_EQ(c.class_names(), (std::vector<std::string>{"particle", "residue", "scratch"}));
 }
 
-TEST_F(ClassifierTest, SeparatesWellSeparatedClasses) {
+TEST_P(ClassifierMethod, SeparatesWellSeparatedClasses) {
   const Examples train = make_examples(40, 2);
   const Examples test = make_examples(20, 3);
-  const Classifier c = Classifier::train(train.features, train.labels);
+  const Classifier c = Classifier::train(train.features, train.labels, options());
   std::vector<Defect> defects = as_defects(test.features);
   c.classify(defects);
   int correct = 0;
@@ -110,13 +122,14 @@ TEST_F(ClassifierTest, SeparatesWellSeparatedClasses) {
     correct += defects[i].class_name == test.labels[i] ? 1 : 0;
   }
   EXPECT_GE(correct, static_cast<int>(defects.size()) * 95 / 100);
+  EXPECT_EQ(c.method(), GetParam());
 }
 
-TEST_F(ClassifierTest, TrainingIsDeterministic) {
+TEST_P(ClassifierMethod, TrainingIsDeterministic) {
   const Examples ex = make_examples(30, 4);
   const Examples probe = make_examples(10, 5);
-  const Classifier a = Classifier::train(ex.features, ex.labels);
-  const Classifier b = Classifier::train(ex.features, ex.labels);
+  const Classifier a = Classifier::train(ex.features, ex.labels, options());
+  const Classifier b = Classifier::train(ex.features, ex.labels, options());
   std::vector<Defect> da = as_defects(probe.features);
   std::vector<Defect> db = da;
   a.classify(da);
@@ -130,10 +143,10 @@ TEST_F(ClassifierTest, TrainingIsDeterministic) {
   EXPECT_EQ(read_text(dir_ / "a.json"), read_text(dir_ / "b.json"));
 }
 
-TEST_F(ClassifierTest, SaveLoadRoundTripKeepsPredictionsAndFile) {
+TEST_P(ClassifierMethod, SaveLoadRoundTripKeepsPredictionsAndFile) {
   const Examples ex = make_examples(30, 6);
   const Examples probe = make_examples(10, 7);
-  const Classifier trained = Classifier::train(ex.features, ex.labels);
+  const Classifier trained = Classifier::train(ex.features, ex.labels, options());
   trained.save(dir_ / "model.json");
   const Classifier loaded = Classifier::load(dir_ / "model.json");
   EXPECT_EQ(loaded.class_names(), trained.class_names());
@@ -149,6 +162,37 @@ TEST_F(ClassifierTest, SaveLoadRoundTripKeepsPredictionsAndFile) {
   EXPECT_EQ(read_text(dir_ / "model.json"), read_text(dir_ / "again.json"));
 }
 
+TEST_P(ClassifierMethod, ExampleOrderDoesNotChangeTheModel) {
+  const Examples ex = make_examples(30, 10);
+  Examples reversed{{ex.features.rbegin(), ex.features.rend()},
+                    {ex.labels.rbegin(), ex.labels.rend()}};
+  Classifier::train(ex.features, ex.labels, options()).save(dir_ / "a.json");
+  Classifier::train(reversed.features, reversed.labels, options()).save(dir_ / "b.json");
+  if (GetParam() == Method::lda) {
+    // Sums in another order may differ in the last bits; the predictions may not.
+    const Examples probe = make_examples(10, 11);
+    std::vector<Defect> da = as_defects(probe.features);
+    std::vector<Defect> db = da;
+    Classifier::load(dir_ / "a.json").classify(da);
+    Classifier::load(dir_ / "b.json").classify(db);
+    for (std::size_t i = 0; i < da.size(); ++i) EXPECT_EQ(da[i].class_name, db[i].class_name);
+  } else {
+    EXPECT_EQ(read_text(dir_ / "a.json"), read_text(dir_ / "b.json"));
+  }
+}
+
+TEST_P(ClassifierMethod, TrainOptionsTrainTheSameModelAgain) {
+  const Examples ex = make_examples(30, 12);
+  const Classifier a = Classifier::train(ex.features, ex.labels, options());
+  a.save(dir_ / "a.json");
+  Classifier::train(ex.features, ex.labels, Classifier::load(dir_ / "a.json").train_options())
+      .save(dir_ / "b.json");
+  EXPECT_EQ(read_text(dir_ / "a.json"), read_text(dir_ / "b.json"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Methods, ClassifierMethod, ::testing::Values(Method::lda, Method::tree),
+                         [](const auto& p) { return p.param == Method::lda ? "lda" : "tree"; });
+
 TEST_F(ClassifierTest, RejectsMismatchedTrainingInput) {
   const Examples ex = make_examples(3, 8);
   EXPECT_THROW(Classifier::train(ex.features, {"particle"}), std::invalid_argument);
@@ -160,6 +204,7 @@ struct BadModel {
   std::string name;
   std::string text;  // whole file contents, or "replace:FIELD=>VALUE" to edit a valid model
   std::string key;   // expected ConfigError::key() ("" when the file is not a JSON object)
+  Method method = Method::lda;  // of the valid model that "replace:" edits
 };
 
 class BadModelFile : public ::testing::TestWithParam<BadModel> {};
@@ -170,7 +215,9 @@ TEST_P(BadModelFile, GivesConfigErrorNamingFileAndKey) {
   fs::create_directories(dir);
   const fs::path file = dir / (bad.name + ".json");
   const Examples ex = make_examples(10, 9);
-  Classifier::train(ex.features, ex.labels).save(file);
+  TrainOptions options;
+  options.method = bad.method;
+  Classifier::train(ex.features, ex.labels, options).save(file);
   std::string text = read_text(file);
   if (bad.text.rfind("replace:", 0) == 0) {
     const std::string spec = bad.text.substr(8);  // "FIELD=>NEWVALUE"
@@ -202,22 +249,38 @@ std::string bad_model_name(const ::testing::TestParamInfo<BadModel>& param) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, BadModelFile,
-    ::testing::Values(BadModel{"not_json", "{ this is not json", ""},
-                      BadModel{"not_object", "[1, 2, 3]", ""},
-                      BadModel{"wrong_version", "replace:format_version=>7", "format_version"},
-                      BadModel{"wrong_method", "replace:method=>\"svm\"", "method"},
-                      BadModel{"wrong_features", "replace:features=>[\"area\"]", "features"},
-                      BadModel{"no_classes", "replace:classes=>[]", "classes"},
-                      BadModel{"duplicate_classes", "replace:classes=>[\"a\", \"a\", \"b\"]",
-                               "classes"},
-                      BadModel{"short_mean", "replace:mean=>[1, 2]", "mean"},
-                      BadModel{"zero_scale", "replace:scale=>[0, 1, 1, 1, 1, 1, 1]", "scale"},
-                      BadModel{"string_prior", "replace:prior=>[\"x\", 1, 1]", "prior"},
-                      BadModel{"singular_covariance",
-                               "replace:covariance=>[[0,0,0,0,0,0,0],[0,0,0,0,0,0,0],"
-                               "[0,0,0,0,0,0,0],[0,0,0,0,0,0,0],[0,0,0,0,0,0,0],"
-                               "[0,0,0,0,0,0,0],[0,0,0,0,0,0,0]]",
-                               "covariance"}),
+    ::testing::Values(
+        BadModel{"not_json", "{ this is not json", ""}, BadModel{"not_object", "[1, 2, 3]", ""},
+        BadModel{"wrong_version", "replace:format_version=>7", "format_version"},
+        BadModel{"wrong_method", "replace:method=>\"svm\"", "method"},
+        BadModel{"wrong_features", "replace:features=>[\"area\"]", "features"},
+        BadModel{"no_classes", "replace:classes=>[]", "classes"},
+        BadModel{"duplicate_classes", "replace:classes=>[\"a\", \"a\", \"b\"]", "classes"},
+        BadModel{"short_mean", "replace:mean=>[1, 2]", "mean"},
+        BadModel{"zero_scale", "replace:scale=>[0, 1, 1, 1, 1, 1, 1]", "scale"},
+        BadModel{"string_prior", "replace:prior=>[\"x\", 1, 1]", "prior"},
+        BadModel{"singular_covariance",
+                 "replace:covariance=>[[0,0,0,0,0,0,0],[0,0,0,0,0,0,0],"
+                 "[0,0,0,0,0,0,0],[0,0,0,0,0,0,0],[0,0,0,0,0,0,0],"
+                 "[0,0,0,0,0,0,0],[0,0,0,0,0,0,0]]",
+                 "covariance"},
+        BadModel{"tree_missing_nodes", "replace:tree=>{\"max_depth\": 1}", "tree", Method::tree},
+        BadModel{"tree_loop",
+                 "replace:tree=>{\"max_depth\": 1, \"min_leaf\": 1, \"nodes\": "
+                 "[{\"counts\": [1, 1, 1], \"feature\": \"fill\", "
+                 "\"threshold\": 0.5, \"left\": 0, \"right\": 1}, "
+                 "{\"counts\": [1, 0, 0]}]}",
+                 "tree.nodes", Method::tree},
+        BadModel{"tree_unknown_feature",
+                 "replace:tree=>{\"max_depth\": 1, \"min_leaf\": 1, \"nodes\": "
+                 "[{\"counts\": [1, 1, 1], \"feature\": \"colour\", "
+                 "\"threshold\": 0.5, \"left\": 1, \"right\": 2}, "
+                 "{\"counts\": [1, 0, 0]}, {\"counts\": [0, 1, 0]}]}",
+                 "tree.nodes[0]", Method::tree},
+        BadModel{"tree_string_counts",
+                 "replace:tree=>{\"max_depth\": 0, \"min_leaf\": 1, \"nodes\": "
+                 "[{\"counts\": [\"1\", 0, 0]}]}",
+                 "tree.nodes[0]", Method::tree}),
     bad_model_name);
 
 TEST(ClassifierLoad, MissingFileGivesConfigErrorNamingIt) {

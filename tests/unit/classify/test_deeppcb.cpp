@@ -65,7 +65,7 @@ TEST_F(DeepPcb, ImportTrainScore) {
   // A model trained on these frames alone classifies them well.
   const Examples ex = collect_examples(frames, blobs, all);
   ASSERT_GT(ex.features.size(), 10u);
-  const Classifier own = Classifier::train(ex.features, ex.labels, {{}, profile});
+  const Classifier own = Classifier::train(ex.features, ex.labels, shipped.train_options());
   Scorer own_score;
   score_frames(own, frames, blobs, all, own_score);
   EXPECT_GT(own_score.overall().f_score(), 0.75);
@@ -84,8 +84,9 @@ TEST_F(DeepPcb, ImportTrainScore) {
 
 TEST_F(DeepPcb, TrainingIsDeterministic) {
   const auto frames = load_labelled_frames(load_manifest(dir_));
-  const DetectionProfile profile =
-      *Classifier::load(kSource / "data" / "models" / "deeppcb.json").detection();
+  const TrainOptions options =
+      Classifier::load(kSource / "data" / "models" / "deeppcb.json").train_options();
+  const DetectionProfile profile = *options.detection;
   std::vector<std::size_t> all(frames.size());
   std::iota(all.begin(), all.end(), std::size_t{0});
   const fs::path a = dir_ / "a.json";
@@ -93,7 +94,7 @@ TEST_F(DeepPcb, TrainingIsDeterministic) {
   for (const fs::path& out : {a, b}) {
     const auto blobs = detect_frames(frames, profile);  // in parallel: order must not matter
     const Examples ex = collect_examples(frames, blobs, all);
-    Classifier::train(ex.features, ex.labels, {{}, profile}).save(out);
+    Classifier::train(ex.features, ex.labels, options).save(out);
   }
   EXPECT_EQ(slurp(a), slurp(b));
   const Classifier back = Classifier::load(a);
