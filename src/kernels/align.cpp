@@ -1,6 +1,7 @@
 #include "kernels/align.hpp"
 
 #include "kernels/band.hpp"
+#include "kernels/simd.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -12,7 +13,7 @@
 namespace ws::kernels {
 
 namespace {
-constexpr int kScoredRows = 256;    // rows of the overlap scored per shift (fewer if smaller)
+constexpr int kScoredRows = 128;    // rows of the overlap scored per shift (fewer if smaller)
 constexpr int kMaxColumns = 32768;  // keeps a row's dot product inside int32
 constexpr int kTopRadius = 3;       // the coarsest level searches at most this far (or further
                                     // when the image is too small to go coarser)
@@ -27,12 +28,6 @@ void validate(const cv::Mat& frame, const cv::Mat& golden, int max_shift_px, int
   }
   if (frame.cols > kMaxColumns) throw std::invalid_argument("align: frame wider than 32768");
   if (max_shift_px < 0) throw std::invalid_argument("align: max_shift_px must be >= 0");
-}
-
-std::int32_t dot(const std::uint8_t* a, const std::uint8_t* b, int n) {
-  std::int32_t sum = 0;
-  for (int i = 0; i < n; ++i) sum += static_cast<std::int32_t>(a[i]) * b[i];
-  return sum;
 }
 
 // Half-size image, each pixel the rounded mean of a 2x2 block (odd last row/column dropped).
@@ -78,6 +73,36 @@ struct ShiftSums {
   std::int64_t gg = 0;
 };
 
+// One scored frame row f[x0, x0 + n) against one reference row g: for each shift dx of
+// [x_lo, x_hi], the dot product with g[x0 - dx, x0 - dx + n) and that window's sums of g and g^2,
+// added to s[dx - x_lo]. The window sums slide by one pixel per shift instead of being summed
+// again. Every sum of one row fits in int32 (at most 32768 columns of 255 * 255).
+WS_SIMD_CLONES
+void score_row(const std::uint8_t* f, const std::uint8_t* g, int x0, int n, int x_lo, int x_hi,
+               ShiftSums* s) {
+  const std::uint8_t* first = g + (x0 - x_hi);
+  std::int32_t sum_g = 0;
+  std::int32_t sum_gg = 0;
+  for (int i = 0; i < n; ++i) {
+    sum_g += first[i];
+    sum_gg += static_cast<std::int32_t>(first[i]) * first[i];
+  }
+  for (int dx = x_hi;; --dx) {
+    const std::uint8_t* gw = g + (x0 - dx);
+    std::int32_t fg = 0;
+    for (int i = 0; i < n; ++i) fg += static_cast<std::int32_t>(f[i]) * gw[i];
+    ShiftSums& acc = s[dx - x_lo];
+    acc.fg += fg;
+    acc.g += sum_g;
+    acc.gg += sum_gg;
+    if (dx == x_lo) break;
+    const std::int32_t out = gw[0];
+    const std::int32_t in = gw[n];  // the next window's last pixel: inside the row
+    sum_g += in - out;
+    sum_gg += in * in - out * out;
+  }
+}
+
 // Scores every shift of `w` on the same frame pixels: those that have a reference pixel under
 // every shift of the window, every k-th row of them (about kScoredRows rows), all columns.
 Status score_window(const cv::Mat& frame, const cv::Mat& golden, int band_rows,
@@ -96,8 +121,6 @@ Status score_window(const cv::Mat& frame, const cv::Mat& golden, int band_rows,
   const int scored = (rows + step - 1) / step;
 
   std::vector<ShiftSums> sums(w.ncc.size());
-  std::vector<std::int64_t> prefix_g(static_cast<std::size_t>(width) + 1);
-  std::vector<std::int64_t> prefix_gg(prefix_g.size());
   std::int64_t sum_f = 0;
   std::int64_t sum_ff = 0;
   // A scored row costs one dot product per shift, so bands are counted in scored rows.
@@ -111,20 +134,8 @@ Status score_window(const cv::Mat& frame, const cv::Mat& golden, int band_rows,
         sum_ff += static_cast<std::int64_t>(f[k]) * f[k];
       }
       for (int dy = w.y_lo; dy <= w.y_hi; ++dy) {
-        const std::uint8_t* grow = golden.ptr<std::uint8_t>(y - dy);
-        // Row prefix sums give every shift's window sums of g and g^2 in O(1).
-        for (int x = 0; x < width; ++x) {
-          prefix_g[x + 1] = prefix_g[x] + grow[x];
-          prefix_gg[x + 1] = prefix_gg[x] + static_cast<std::int64_t>(grow[x]) * grow[x];
-        }
-        ShiftSums* s = &sums[static_cast<std::size_t>(dy - w.y_lo) * nx];
-        for (int dx = w.x_lo; dx <= w.x_hi; ++dx) {
-          const int gx0 = x0 - dx;
-          ShiftSums& acc = s[dx - w.x_lo];
-          acc.fg += dot(f, grow + gx0, n);
-          acc.g += prefix_g[gx0 + n] - prefix_g[gx0];
-          acc.gg += prefix_gg[gx0 + n] - prefix_gg[gx0];
-        }
+        score_row(f, golden.ptr<std::uint8_t>(y - dy), x0, n, w.x_lo, w.x_hi,
+                  &sums[static_cast<std::size_t>(dy - w.y_lo) * nx]);
       }
     }
   });
@@ -233,11 +244,12 @@ AlignResult align(const cv::Mat& frame, const cv::Mat& golden, int max_shift_px,
       }
       peak = peak_of(w);
       // A peak on the window's edge (not the search limit's) may have a better neighbour outside:
-      // move the window there. Only level 0 needs this; coarser errors are fixed a level down.
+      // move the window there, at every level, so a coarse peak off by more than a pixel is
+      // followed rather than carried down.
       const bool on_edge =
           (peak.dx == w.x_lo && w.x_lo > -lx) || (peak.dx == w.x_hi && w.x_hi < lx) ||
           (peak.dy == w.y_lo && w.y_lo > -ly) || (peak.dy == w.y_hi && w.y_hi < ly);
-      if (l > 0 || !on_edge || tries == kMaxRecentre || peak.ncc <= 0.0) break;
+      if (!on_edge || tries == kMaxRecentre || peak.ncc <= 0.0) break;
       w = window_around(peak.dx, peak.dy, kRefineRadius, lx, ly);
     }
     if (l == 0) {

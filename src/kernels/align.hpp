@@ -30,13 +30,14 @@ int pyramid_levels(cv::Size size, int max_shift_px);
 /// cross-correlation (ZNCC) of the frame with the shifted golden image, coarse to fine:
 /// both images are halved pyramid_levels() times (2x2 means); the coarsest level tries every
 /// shift within the scaled radius, each finer level a 5x5 window around twice the coarser peak
-/// (re-centred at full resolution while the peak sits on the window's edge). So offsets of tens
+/// (re-centred, at every level, while the peak sits on the window's edge). So offsets of tens
 /// of pixels cost about as much as a few. Within a window every shift is scored on the same frame
 /// pixels (those with a reference under every shift of the window), using every k-th row (about
-/// 256 rows) and all columns. Ties go to the smaller |dx| + |dy|. The radius is clamped for small
-/// images. A frame or golden image with no contrast gives shift (0, 0) and confidence 0; an
-/// unrelated image gives a confidence near 0. A periodic pattern whose period is below 2^levels
-/// pixels can fool the coarse level; the confidence then stays low.
+/// 128 rows) and all columns; each row's dot products run in the widest SIMD the CPU has. Ties go
+/// to the smaller |dx| + |dy|. The radius is clamped for small images. A frame or golden image with
+/// no contrast gives shift (0, 0) and confidence 0; an unrelated image gives a confidence near 0. A
+/// periodic pattern whose period is below 2^levels pixels can fool the coarse level; the confidence
+/// then stays low.
 ///
 /// @param frame, golden  CV_8UC1 of the same size, at most 32768 columns.
 /// @param max_shift_px   search radius, >= 0.
