@@ -123,72 +123,87 @@ std::vector<std::size_t> box_groups(const std::vector<BlobFeatures>& blobs, int 
   return parent;
 }
 
-// The tolerant blobs inside frame window `w` (inside the overlap), appended to `out`.
+// The tolerant blobs inside frame window `w` (inside the overlap), appended to `out`. Only pixels
+// of the plain difference can pass, so the neighbourhood is read for those alone; the few that
+// pass are flood-filled (8-connected) from a window-sized mask, first pixels in raster order.
 void tolerant_window(const cv::Mat& frame, const cv::Mat& golden, cv::Point shift,
                      const cv::Rect& w, int threshold, int radius_px, int min_area_px,
                      std::vector<BlobFeatures>& out) {
-  const cv::Mat f = frame(w);
-  const cv::Mat g = golden(w - shift);
-  cv::Mat changed;
-  if (radius_px == 0) {
-    cv::Mat d;
-    cv::absdiff(f, g, d);
-    changed = d > threshold;
-  } else {
-    // Neighbourhood extremes over the reference pixels that exist (dilate/erode ignore the
-    // outside of the grown, clipped window).
-    const cv::Rect gw = grown_by(w - shift, radius_px) & cv::Rect(0, 0, golden.cols, golden.rows);
-    const cv::Mat kernel =
-        cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * radius_px + 1, 2 * radius_px + 1));
-    cv::Mat hi;
-    cv::Mat lo;
-    cv::dilate(golden(gw), hi, kernel);
-    cv::erode(golden(gw), lo, kernel);
-    const cv::Rect inner = (w - shift) - gw.tl();
-    cv::Mat above;
-    cv::Mat below;
-    cv::subtract(f, hi(inner), above);  // saturates at 0
-    cv::subtract(lo(inner), f, below);
-    changed = (above > threshold) | (below > threshold);
-  }
-  cv::Mat labels;
-  cv::Mat stats;
-  cv::Mat centroids;
-  const int n = cv::connectedComponentsWithStats(changed, labels, stats, centroids, 8, CV_32S);
-  std::vector<Component> comps(static_cast<std::size_t>(n));
-  std::vector<BlobMoments> moments(static_cast<std::size_t>(n));
-  for (int l = 1; l < n; ++l) {
-    comps[l].bbox = {stats.at<int>(l, cv::CC_STAT_LEFT), stats.at<int>(l, cv::CC_STAT_TOP),
-                     stats.at<int>(l, cv::CC_STAT_WIDTH), stats.at<int>(l, cv::CC_STAT_HEIGHT)};
-    comps[l].area = stats.at<int>(l, cv::CC_STAT_AREA);
-  }
+  const int width = w.width;
+  std::vector<std::uint8_t> mask(static_cast<std::size_t>(width) * w.height, 0);
   for (int y = 0; y < w.height; ++y) {
-    const auto* lab = labels.ptr<std::int32_t>(y);
-    const auto* fr = f.ptr<std::uint8_t>(y);
-    const auto* gr = g.ptr<std::uint8_t>(y);
-    for (int x = 0; x < w.width; ++x) {
-      const int l = lab[x];
-      if (l == 0 || comps[l].area < min_area_px) continue;
-      BlobMoments& m = moments[l];
-      const double u = x - comps[l].bbox.x;
-      const double v = y - comps[l].bbox.y;
-      const int d = fr[x] - gr[x];
-      m.n += 1;
-      m.sx += u;
-      m.sy += v;
-      m.sxx += u * u;
-      m.sxy += u * v;
-      m.syy += v * v;
-      m.abs_sum += std::abs(d);
-      m.signed_sum += d;
-      m.abs_max = std::max(m.abs_max, std::abs(d));
+    const int gy = w.y + y - shift.y;
+    const auto* fr = frame.ptr<std::uint8_t>(w.y + y) + w.x;
+    const auto* gr = golden.ptr<std::uint8_t>(gy) + (w.x - shift.x);
+    const int y_lo = std::max(0, gy - radius_px);
+    const int y_hi = std::min(golden.rows - 1, gy + radius_px);
+    for (int x = 0; x < width; ++x) {
+      const int f = fr[x];
+      if (std::abs(f - gr[x]) <= threshold) continue;
+      const int gx = w.x + x - shift.x;
+      const int x_lo = std::max(0, gx - radius_px);
+      const int x_hi = std::min(golden.cols - 1, gx + radius_px);
+      int lo = 255;
+      int hi = 0;
+      for (int yy = y_lo; yy <= y_hi; ++yy) {
+        const auto* row = golden.ptr<std::uint8_t>(yy);
+        for (int xx = x_lo; xx <= x_hi; ++xx) {
+          lo = std::min<int>(lo, row[xx]);
+          hi = std::max<int>(hi, row[xx]);
+        }
+      }
+      if (f - hi > threshold || lo - f > threshold)
+        mask[static_cast<std::size_t>(y) * width + x] = 1;
     }
   }
   std::vector<BlobFeatures> found;
-  for (int l = 1; l < n; ++l) {
-    if (comps[l].area < min_area_px || moments[l].n == 0) continue;
-    comps[l].bbox += w.tl();
-    found.push_back(blob_from_moments(comps[l], moments[l]));
+  std::vector<cv::Point> pixels;
+  std::vector<cv::Point> stack;
+  for (int y0 = 0; y0 < w.height; ++y0) {
+    for (int x0 = 0; x0 < width; ++x0) {
+      if (mask[static_cast<std::size_t>(y0) * width + x0] == 0) continue;
+      pixels.clear();
+      stack.assign(1, {x0, y0});
+      mask[static_cast<std::size_t>(y0) * width + x0] = 0;
+      cv::Point lo(x0, y0);
+      cv::Point hi(x0, y0);
+      while (!stack.empty()) {
+        const cv::Point p = stack.back();
+        stack.pop_back();
+        pixels.push_back(p);
+        lo = {std::min(lo.x, p.x), std::min(lo.y, p.y)};
+        hi = {std::max(hi.x, p.x), std::max(hi.y, p.y)};
+        for (int ny = std::max(0, p.y - 1); ny <= std::min(w.height - 1, p.y + 1); ++ny) {
+          for (int nx = std::max(0, p.x - 1); nx <= std::min(width - 1, p.x + 1); ++nx) {
+            std::uint8_t& m = mask[static_cast<std::size_t>(ny) * width + nx];
+            if (m == 0) continue;
+            m = 0;
+            stack.emplace_back(nx, ny);
+          }
+        }
+      }
+      if (static_cast<int>(pixels.size()) < min_area_px) continue;
+      // Integer sums: exact in double whatever the order, so equal to fused_blobs' moments.
+      Component c{cv::Rect(lo.x, lo.y, hi.x - lo.x + 1, hi.y - lo.y + 1) + w.tl(),
+                  static_cast<int>(pixels.size())};
+      BlobMoments m;
+      for (const cv::Point& p : pixels) {
+        const double u = p.x - lo.x;
+        const double v = p.y - lo.y;
+        const int d = frame.at<std::uint8_t>(w.y + p.y, w.x + p.x) -
+                      golden.at<std::uint8_t>(w.y + p.y - shift.y, w.x + p.x - shift.x);
+        m.n += 1;
+        m.sx += u;
+        m.sy += v;
+        m.sxx += u * u;
+        m.sxy += u * v;
+        m.syy += v * v;
+        m.abs_sum += std::abs(d);
+        m.signed_sum += d;
+        m.abs_max = std::max(m.abs_max, std::abs(d));
+      }
+      found.push_back(blob_from_moments(c, m));
+    }
   }
   std::sort(found.begin(), found.end(), [](const BlobFeatures& a, const BlobFeatures& b) {
     return std::tie(a.bbox.y, a.bbox.x, a.area_px) < std::tie(b.bbox.y, b.bbox.x, b.area_px);

@@ -31,13 +31,15 @@ void blob_core(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy, int 
 /// Replaces `blobs` (found by detect() at shift (dx, dy) with level `threshold`) by the blobs of
 /// the misregistration-tolerant difference: a frame pixel is changed only if it differs by more
 /// than `threshold` from every reference pixel within `radius_px` (Chebyshev) of where it maps,
-/// i.e. frame > max + threshold or frame < min - threshold over that neighbourhood (the overlap's
-/// border replicated). A shift error of up to `radius_px` then leaves no lines along pattern edges,
-/// and a defect joined to such lines comes out alone. Changed pixels are a subset of detect()'s, so
-/// only the blobs' boxes are searched (boxes that overlap as one window). The new blobs are the
-/// 8-connected components with area >= min_area_px, with the features blob_features() gives
-/// (moments, polarity and contrast of frame - reference), ordered by their first pixel in raster
-/// order within each window, windows in order of their first blob. Context fields are 0.
+/// i.e. frame > max + threshold or frame < min - threshold over that neighbourhood (clipped to the
+/// reference). A shift error of up to `radius_px` then leaves no lines along pattern edges, and a
+/// defect joined to such lines comes out alone. Changed pixels are a subset of detect()'s, so only
+/// the blobs' boxes are searched (boxes that overlap as one window), and the neighbourhood is read
+/// only where the plain difference is above `threshold`. The new blobs are the 8-connected
+/// components with area >= min_area_px, with the features blob_features() gives (moments,
+/// polarity and contrast of frame - reference; radius 0 gives detect()'s blobs exactly), ordered
+/// by box top, left and area within each window, windows in order of their first blob. Context
+/// fields are 0.
 /// Cost: O(area of the boxes); no checkpoint inside (the boxes are a small part of a frame).
 /// @throws std::invalid_argument for wrong types or sizes, threshold outside 0..254 or
 /// radius_px < 0. Thread safety: pure.
