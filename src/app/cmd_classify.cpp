@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -109,6 +110,7 @@ struct TrainArgs {
   classify::TrainOptions options = [] {
     classify::TrainOptions o;
     o.method = classify::Method::tree;
+    o.reject_label = "no-defect";
     return o;
   }();
   void add(CLI::App* sub) {
@@ -124,6 +126,9 @@ struct TrainArgs {
                     "Tree: fewest training examples on each side of a split")
         ->capture_default_str()
         ->check(CLI::Range(1, 100000));
+    sub->add_option("--reject-label", options.reject_label,
+                    "Class for blobs on no true box, learnt and then dropped (\"\": not learnt)")
+        ->capture_default_str();
   }
   /// The options with the parsed detection settings.
   [[nodiscard]] classify::TrainOptions get() const {
@@ -132,6 +137,14 @@ struct TrainArgs {
     return o;
   }
 };
+
+/// A reject label must not be one of the set's own classes.
+void check_reject_label(const Manifest& m, const classify::TrainOptions& o) {
+  if (std::find(m.classes.begin(), m.classes.end(), o.reject_label) != m.classes.end()) {
+    throw ConfigError(m.path.string(), 0, "classes",
+                      "the reject label \"" + o.reject_label + "\" is one of the set's classes");
+  }
+}
 
 void print_scores(const classify::Scorer& s, bool json, const Json& extra = {}) {
   if (json) {
@@ -168,20 +181,25 @@ int cmd_train(const std::string& set, const std::string& out, const classify::Tr
   const auto blobs = classify::detect_frames(frames, p);
   std::vector<std::size_t> all(frames.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-  const auto ex = classify::collect_examples(frames, blobs, all);
-  if (ex.features.empty()) throw ConfigError(m.path.string(), 0, "frames", "no blob on a true box");
+  check_reject_label(m, o);
+  const auto ex = classify::collect_examples(frames, blobs, all, 0.3, o.reject_label);
+  const std::size_t rejects = o.reject_label.empty() ? 0 : ex.unlabelled;
+  if (ex.features.size() == rejects) {
+    throw ConfigError(m.path.string(), 0, "frames", "no blob on a true box");
+  }
   const auto model = classify::Classifier::train(ex.features, ex.labels, o);
   model.save(out);
   std::map<std::string, int> per_class;
   for (const auto& l : ex.labels) ++per_class[l];
-  std::printf("trained %s on %zu frames: %zu blobs on true boxes (", out.c_str(), frames.size(),
+  std::printf("trained %s on %zu frames: %zu blobs (", out.c_str(), frames.size(),
               ex.features.size());
   bool first = true;
   for (const auto& [name, n] : per_class) {
     std::printf("%s%s %d", first ? "" : ", ", name.c_str(), n);
     first = false;
   }
-  std::printf("), %d elsewhere (not trained)\n", ex.unlabelled);
+  std::printf("); %d on no true box (%s)\n", ex.unlabelled,
+              o.reject_label.empty() ? "not trained" : ("trained as " + o.reject_label).c_str());
   return 0;
 }
 
@@ -213,10 +231,11 @@ int cmd_crossval(const std::string& set, int folds, int threads, int repeat, boo
   const Manifest m = load_manifest(set);
   const auto frames = classify::load_labelled_frames(m);
   const auto blobs = classify::detect_frames(frames, p);
+  check_reject_label(m, o);
   const auto cv = classify::crossval(frames, blobs, o, folds);
   std::vector<std::size_t> all(frames.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-  const auto ex = classify::collect_examples(frames, blobs, all);
+  const auto ex = classify::collect_examples(frames, blobs, all, 0.3, o.reject_label);
   const auto model = classify::Classifier::train(ex.features, ex.labels, o);
   const auto t = classify::measure_fps(frames, model, p, threads, repeat);
   Json extra{{"folds", folds},

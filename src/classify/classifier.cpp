@@ -44,6 +44,7 @@ struct Classifier::Model {
   std::vector<Eigen::Index> feature_index;  // their positions in feature_vector()
   std::optional<DetectionProfile> detection;
   Method method = Method::lda;
+  std::string reject;  // class whose defects classify() drops; empty: none
   TreeParams tree_params;
   DecisionTree tree;
   // LDA:
@@ -197,6 +198,12 @@ Eigen::MatrixXd read_matrix(const Json& j, const std::string& key, Eigen::Index 
   return out;
 }
 
+void drop_rejected(const std::string& reject, std::vector<Defect>& defects) {
+  if (!reject.empty()) {
+    std::erase_if(defects, [&](const Defect& d) { return d.class_name == reject; });
+  }
+}
+
 void write_json(const std::filesystem::path& path, const Json& j) {
   std::ofstream out(path);
   out << j.dump(2) << '\n';
@@ -314,6 +321,13 @@ Classifier Classifier::load(const std::filesystem::path& path) {
     }
     model->classes.push_back(c.get<std::string>());
   }
+  if (j.contains("reject_class")) {
+    const Json& r = j.at("reject_class");
+    if (!r.is_string() || !seen.contains(r.get<std::string>())) {
+      bad_model(file, "reject_class", "expected one of the model's classes");
+    }
+    model->reject = r.get<std::string>();
+  }
   const auto nf = static_cast<Eigen::Index>(model->features.size());
   const auto nc = static_cast<Eigen::Index>(model->classes.size());
   if (j.at("method") == kTree) {
@@ -355,6 +369,12 @@ Classifier Classifier::train(const std::vector<BlobFeatures>& examples,
   model->feature_index = std::move(*positions);
   model->detection = options.detection;
   model->classes.assign(class_set.begin(), class_set.end());
+  if (class_set.contains(options.reject_label)) {
+    if (class_set.size() < 2) {
+      throw std::invalid_argument("Classifier::train: examples of the reject label alone");
+    }
+    model->reject = options.reject_label;
+  }
   std::map<std::string, Eigen::Index> index;
   for (std::size_t k = 0; k < model->classes.size(); ++k) {
     index[model->classes[k]] = static_cast<Eigen::Index>(k);
@@ -420,6 +440,7 @@ void Classifier::save(const std::filesystem::path& path) const {
   j["features"] = m.features;
   if (m.detection) j["detection"] = profile_json(*m.detection);
   j["classes"] = m.classes;
+  if (!m.reject.empty()) j["reject_class"] = m.reject;
   if (m.method == Method::tree) {
     j["tree"] = tree_json(m.tree, m.tree_params, m.features);
     write_json(path, j);
@@ -445,6 +466,7 @@ void Classifier::classify(std::vector<Defect>& defects) const {
       d.class_name = m.classes[static_cast<std::size_t>(best - leaf.counts.begin())];
       d.confidence = (*best + 1.0) / (total + nc);
     }
+    drop_rejected(m.reject, defects);
     return;
   }
   for (Defect& d : defects) {
@@ -457,6 +479,7 @@ void Classifier::classify(std::vector<Defect>& defects) const {
     d.class_name = m.classes[static_cast<std::size_t>(best)];
     d.confidence = 1.0 / total;
   }
+  drop_rejected(m.reject, defects);
 }
 
 const std::vector<std::string>& Classifier::class_names() const {
@@ -473,9 +496,15 @@ Method Classifier::method() const {
   return model_ ? model_->method : Method::lda;
 }
 
+const std::string& Classifier::reject_class() const {
+  static const std::string kNone;
+  return model_ ? model_->reject : kNone;
+}
+
 TrainOptions Classifier::train_options() const {
   if (!model_) return {};
   TrainOptions o;
+  o.reject_label = model_->reject;
   o.features = model_->features;
   o.detection = model_->detection;
   o.method = model_->method;

@@ -42,6 +42,10 @@ struct TrainOptions {
   Method method = Method::lda;
   int tree_max_depth = 8;  ///< Method::tree: deepest split (root depth 0; decision_tree.hpp)
   int tree_min_leaf = 3;   ///< Method::tree: fewest training examples on each side of a split
+  /// Non-empty: examples with this label are what detection finds that is no defect (a blob on no
+  /// true box); the model learns them as a class of its own and classify() drops the defects it
+  /// puts there. Stored in the model ("reject_class"); a model with no such example has none.
+  std::string reject_label;
 };
 
 /// A trained model. Thread safety: classify() is const and safe to call concurrently.
@@ -56,10 +60,14 @@ class Classifier {
                           const std::vector<std::string>& labels, const TrainOptions& options = {});
   void save(const std::filesystem::path& path) const;
 
-  /// Fills class_name and confidence of each defect from its features. A tree's ties go to the
-  /// class first by name.
+  /// Fills class_name and confidence of each defect from its features, and removes the defects the
+  /// model classifies as its reject class (if it has one), keeping the others' order. A tree's ties
+  /// go to the class first by name.
   void classify(std::vector<Defect>& defects) const;
+  /// Class names, sorted; they include the reject class when the model has one.
   [[nodiscard]] const std::vector<std::string>& class_names() const;
+  /// The class whose defects classify() drops; empty if none.
+  [[nodiscard]] const std::string& reject_class() const;
   /// The model's feature names (a subset of feature_names(), in the model's order).
   [[nodiscard]] const std::vector<std::string>& features() const;
   [[nodiscard]] Method method() const;

@@ -66,13 +66,18 @@ std::vector<std::vector<BlobFeatures>> detect_frames(const std::vector<LabelledF
 
 Examples collect_examples(const std::vector<LabelledFrame>& frames,
                           const std::vector<std::vector<BlobFeatures>>& blobs,
-                          const std::vector<std::size_t>& which, double min_cover) {
+                          const std::vector<std::size_t>& which, double min_cover,
+                          const std::string& reject_label) {
   Examples ex;
   for (const std::size_t i : which) {
     const auto labels = label_blobs(blobs[i], frames[i].truth, min_cover);
     for (std::size_t b = 0; b < labels.size(); ++b) {
       if (!labels[b]) {
         ++ex.unlabelled;
+        if (!reject_label.empty()) {
+          ex.features.push_back(blobs[i][b]);
+          ex.labels.push_back(reject_label);
+        }
         continue;
       }
       ex.features.push_back(blobs[i][b]);
@@ -106,7 +111,7 @@ CrossvalResult crossval(const std::vector<LabelledFrame>& frames,
     for (std::size_t i = 0; i < frames.size(); ++i) {
       (static_cast<int>(i % static_cast<std::size_t>(folds)) == k ? test : train).push_back(i);
     }
-    const Examples ex = collect_examples(frames, blobs, train);
+    const Examples ex = collect_examples(frames, blobs, train, 0.3, options.reject_label);
     const Classifier model = Classifier::train(ex.features, ex.labels, options);
     Scorer fold(min_iou);
     score_frames(model, frames, blobs, test, fold);

@@ -39,10 +39,13 @@ struct Examples {
   int unlabelled = 0;  ///< blobs on no true box (left out)
 };
 
-/// Collects the examples of frames `which` (indices into frames/blobs), in that order.
+/// Collects the examples of frames `which` (indices into frames/blobs), in that order. With a
+/// non-empty `reject_label` the blobs on no true box are examples too, labelled so (TrainOptions::
+/// reject_label); they are counted in `unlabelled` either way.
 Examples collect_examples(const std::vector<LabelledFrame>& frames,
                           const std::vector<std::vector<BlobFeatures>>& blobs,
-                          const std::vector<std::size_t>& which, double min_cover = 0.3);
+                          const std::vector<std::size_t>& which, double min_cover = 0.3,
+                          const std::string& reject_label = {});
 
 /// Classifies the blobs of frames `which` with `model` and adds them to `scorer`.
 void score_frames(const Classifier& model, const std::vector<LabelledFrame>& frames,

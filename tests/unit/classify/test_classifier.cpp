@@ -190,6 +190,35 @@ TEST_P(ClassifierMethod, TrainOptionsTrainTheSameModelAgain) {
   EXPECT_EQ(read_text(dir_ / "a.json"), read_text(dir_ / "b.json"));
 }
 
+TEST_P(ClassifierMethod, RejectClassIsLearntThenDropped) {
+  // "residue" plays the blobs that are no defect.
+  const Examples ex = make_examples(30, 13);
+  TrainOptions o = options();
+  o.reject_label = "residue";
+  const Classifier c = Classifier::train(ex.features, ex.labels, o);
+  EXPECT_EQ(c.reject_class(), "residue");
+  EXPECT_EQ(c.class_names(), (std::vector<std::string>{"particle", "residue", "scratch"}));
+  const Examples probe = make_examples(10, 14);  // particle, scratch, residue, particle, ...
+  std::vector<Defect> defects = as_defects(probe.features);
+  for (std::size_t i = 0; i < defects.size(); ++i) defects[i].id = static_cast<int>(i);
+  c.classify(defects);
+  ASSERT_GE(defects.size(), 18u);  // 20 particles and scratches, give or take a mistake
+  ASSERT_LE(defects.size(), 22u);
+  int kept_residue = 0;
+  for (std::size_t i = 0; i < defects.size(); ++i) {
+    EXPECT_NE(defects[i].class_name, "residue");
+    if (i > 0) EXPECT_LT(defects[i - 1].id, defects[i].id);  // order kept
+    kept_residue += probe.labels[static_cast<std::size_t>(defects[i].id)] == "residue" ? 1 : 0;
+  }
+  EXPECT_LE(kept_residue, 1);
+  c.save(dir_ / "m.json");
+  EXPECT_EQ(Classifier::load(dir_ / "m.json").reject_class(), "residue");
+  EXPECT_EQ(Classifier::load(dir_ / "m.json").train_options().reject_label, "residue");
+  // No example with the label: nothing to reject.
+  o.reject_label = "dust";
+  EXPECT_TRUE(Classifier::train(ex.features, ex.labels, o).reject_class().empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Methods, ClassifierMethod, ::testing::Values(Method::lda, Method::tree),
                          [](const auto& p) { return p.param == Method::lda ? "lda" : "tree"; });
 
@@ -205,6 +234,7 @@ struct BadModel {
   std::string text;  // whole file contents, or "replace:FIELD=>VALUE" to edit a valid model
   std::string key;   // expected ConfigError::key() ("" when the file is not a JSON object)
   Method method = Method::lda;  // of the valid model that "replace:" edits
+  std::string reject;           // its reject label
 };
 
 class BadModelFile : public ::testing::TestWithParam<BadModel> {};
@@ -217,6 +247,7 @@ TEST_P(BadModelFile, GivesConfigErrorNamingFileAndKey) {
   const Examples ex = make_examples(10, 9);
   TrainOptions options;
   options.method = bad.method;
+  options.reject_label = bad.reject;
   Classifier::train(ex.features, ex.labels, options).save(file);
   std::string text = read_text(file);
   if (bad.text.rfind("replace:", 0) == 0) {
@@ -264,6 +295,8 @@ INSTANTIATE_TEST_SUITE_P(
                  "[0,0,0,0,0,0,0],[0,0,0,0,0,0,0],[0,0,0,0,0,0,0],"
                  "[0,0,0,0,0,0,0],[0,0,0,0,0,0,0]]",
                  "covariance"},
+        BadModel{"unknown_reject_class", "replace:reject_class=>\"dust\"", "reject_class",
+                 Method::lda, "residue"},
         BadModel{"tree_missing_nodes", "replace:tree=>{\"max_depth\": 1}", "tree", Method::tree},
         BadModel{"tree_loop",
                  "replace:tree=>{\"max_depth\": 1, \"min_leaf\": 1, \"nodes\": "

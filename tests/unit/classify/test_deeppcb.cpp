@@ -104,13 +104,15 @@ TEST_F(DeepPcb, TrainingIsDeterministic) {
   EXPECT_EQ(back.detection()->tolerance_px, profile.tolerance_px);
 }
 
-TEST(ShippedModels, SimKeepsItsSevenFeaturesAndDeepPcbUsesTheContext) {
+TEST(ShippedModels, SimKeepsItsSevenFeaturesAndDeepPcbIsATreeOnTheContext) {
   const Classifier sim = Classifier::load(kSource / "data" / "models" / "sim.json");
   EXPECT_EQ(sim.features().size(), 7u);
   EXPECT_FALSE(sim.detection().has_value());
   const Classifier pcb = Classifier::load(kSource / "data" / "models" / "deeppcb.json");
   EXPECT_EQ(pcb.features(), feature_names());
-  EXPECT_EQ(pcb.class_names().size(), 6u);
+  EXPECT_EQ(pcb.class_names().size(), 7u);  // the six of the data set and its reject class
+  EXPECT_EQ(pcb.reject_class(), "no-defect");
+  EXPECT_EQ(pcb.method(), Method::tree);
 }
 
 }  // namespace
