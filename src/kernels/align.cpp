@@ -73,24 +73,26 @@ struct ShiftSums {
   std::int64_t gg = 0;
 };
 
-// One scored frame row f[x0, x0 + n) against one reference row g: for each shift dx of
-// [x_lo, x_hi], the dot product with g[x0 - dx, x0 - dx + n) and that window's sums of g and g^2,
-// added to s[dx - x_lo]. The window sums slide by one pixel per shift instead of being summed
-// again. Every sum of one row fits in int32 (at most 32768 columns of 255 * 255).
+// One scored frame row f[0, n) (widened to 16 bits) against one reference row g: for each shift dx
+// of [x_lo, x_hi], the dot product with g[x0 - dx, x0 - dx + n) and that window's sums of g and
+// g^2, added to s[dx - x_lo]. The window sums slide by one pixel per shift instead of being summed
+// again. Every sum of one row fits in int32 (at most 32768 columns of 255 * 255). 16-bit operands
+// summed into 32 bits are what the compiler turns into multiply-adds of pairs (pmaddwd).
 WS_SIMD_CLONES
-void score_row(const std::uint8_t* f, const std::uint8_t* g, int x0, int n, int x_lo, int x_hi,
-               ShiftSums* s) {
-  const std::uint8_t* first = g + (x0 - x_hi);
+void score_row(const std::int16_t* f, const std::uint8_t* g, int width, int x0, int n, int x_lo,
+               int x_hi, std::int16_t* g16, ShiftSums* s) {
+  for (int x = 0; x < width; ++x) g16[x] = g[x];
+  const std::int16_t* first = g16 + (x0 - x_hi);
   std::int32_t sum_g = 0;
   std::int32_t sum_gg = 0;
   for (int i = 0; i < n; ++i) {
     sum_g += first[i];
-    sum_gg += static_cast<std::int32_t>(first[i]) * first[i];
+    sum_gg += first[i] * first[i];
   }
   for (int dx = x_hi;; --dx) {
-    const std::uint8_t* gw = g + (x0 - dx);
+    const std::int16_t* gw = g16 + (x0 - dx);
     std::int32_t fg = 0;
-    for (int i = 0; i < n; ++i) fg += static_cast<std::int32_t>(f[i]) * gw[i];
+    for (int i = 0; i < n; ++i) fg += f[i] * gw[i];
     ShiftSums& acc = s[dx - x_lo];
     acc.fg += fg;
     acc.g += sum_g;
@@ -121,6 +123,8 @@ Status score_window(const cv::Mat& frame, const cv::Mat& golden, int band_rows,
   const int scored = (rows + step - 1) / step;
 
   std::vector<ShiftSums> sums(w.ncc.size());
+  std::vector<std::int16_t> f16(static_cast<std::size_t>(n));
+  std::vector<std::int16_t> g16(static_cast<std::size_t>(width));
   std::int64_t sum_f = 0;
   std::int64_t sum_ff = 0;
   // A scored row costs one dot product per shift, so bands are counted in scored rows.
@@ -132,10 +136,11 @@ Status score_window(const cv::Mat& frame, const cv::Mat& golden, int band_rows,
       for (int k = 0; k < n; ++k) {
         sum_f += f[k];
         sum_ff += static_cast<std::int64_t>(f[k]) * f[k];
+        f16[static_cast<std::size_t>(k)] = f[k];
       }
       for (int dy = w.y_lo; dy <= w.y_hi; ++dy) {
-        score_row(f, golden.ptr<std::uint8_t>(y - dy), x0, n, w.x_lo, w.x_hi,
-                  &sums[static_cast<std::size_t>(dy - w.y_lo) * nx]);
+        score_row(f16.data(), golden.ptr<std::uint8_t>(y - dy), width, x0, n, w.x_lo, w.x_hi,
+                  g16.data(), &sums[static_cast<std::size_t>(dy - w.y_lo) * nx]);
       }
     }
   });
