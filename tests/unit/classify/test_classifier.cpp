@@ -207,7 +207,9 @@ TEST_P(ClassifierMethod, RejectClassIsLearntThenDropped) {
   int kept_residue = 0;
   for (std::size_t i = 0; i < defects.size(); ++i) {
     EXPECT_NE(defects[i].class_name, "residue");
-    if (i > 0) EXPECT_LT(defects[i - 1].id, defects[i].id);  // order kept
+    if (i > 0) {
+      EXPECT_LT(defects[i - 1].id, defects[i].id);  // order kept
+    }
     kept_residue += probe.labels[static_cast<std::size_t>(defects[i].id)] == "residue" ? 1 : 0;
   }
   EXPECT_LE(kept_residue, 1);
@@ -234,7 +236,7 @@ struct BadModel {
   std::string text;  // whole file contents, or "replace:FIELD=>VALUE" to edit a valid model
   std::string key;   // expected ConfigError::key() ("" when the file is not a JSON object)
   Method method = Method::lda;  // of the valid model that "replace:" edits
-  std::string reject;           // its reject label
+  std::string reject = {};      // its reject label
 };
 
 class BadModelFile : public ::testing::TestWithParam<BadModel> {};
