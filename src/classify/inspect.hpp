@@ -13,7 +13,8 @@
 
 namespace ws::classify {
 
-/// Runs kernels::preprocess (if profile.preprocess) and kernels::detect with profile.spec, drops
+/// Runs kernels::preprocess (if profile.preprocess) and kernels::detect with profile.spec,
+/// replaces the blobs by kernels::tolerant_blobs(profile.tolerance_px) if that is > 0, drops
 /// blobs whose core_fraction < profile.min_core_fraction, then
 /// kernels::merge_blobs(profile.merge_px), kernels::blob_context on the merged blobs and
 /// kernels::grow_boxes(profile.box_margin_px). The returned blobs carry the reported boxes (grown)
@@ -23,8 +24,8 @@ namespace ws::classify {
 kernels::DetectOutput detect_with_profile(const cv::Mat& frame, const cv::Mat& golden,
                                           const DetectionProfile& profile, const Checkpoint& cp);
 
-/// Post-detection steps alone (merge, context, grow), for a caller that ran detect() itself (the
-/// graph's detect stage) on `frame` (as detected) and `golden`.
+/// Post-detection steps alone (tolerant blobs, edge-line test, merge, context, grow), for a caller
+/// that ran detect() itself (the graph's detect stage) on `frame` (as detected) and `golden`.
 void refine_blobs(const cv::Mat& frame, const cv::Mat& golden, const DetectionProfile& profile,
                   kernels::DetectOutput& det);
 
