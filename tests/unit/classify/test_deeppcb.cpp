@@ -76,7 +76,9 @@ TEST_F(DeepPcb, ImportTrainScore) {
   for (const auto& f : frames) {
     shipped_score.add(inspect_pair(f.frame, f.reference, shipped, profile, {}), f.truth);
   }
-  EXPECT_GT(shipped_score.overall().f_score(), 0.8);
+  // 18 of the 19 true boxes when measured (F 0.973); the model before the tolerant difference
+  // and the tree (LDA, plain difference) found 16 (F 0.889).
+  EXPECT_GT(shipped_score.overall().f_score(), 0.95);
   for (const auto& c : shipped_score.per_class()) {
     EXPECT_NE(std::find(kClasses.begin(), kClasses.end(), c.name), kClasses.end()) << c.name;
   }
