@@ -107,17 +107,16 @@ struct ProfileArgs {
 /// says why), the detection settings of ProfileArgs stored with it.
 struct TrainArgs {
   ProfileArgs profile;
+  std::string method = "tree";
   classify::TrainOptions options = [] {
     classify::TrainOptions o;
-    o.method = classify::Method::tree;
     o.reject_label = "no-defect";
     return o;
   }();
   void add(CLI::App* sub) {
     profile.add(sub);
-    sub->add_option("--method", options.method, "Classifier: tree (CART) or lda (linear)")
-        ->transform(CLI::CheckedTransformer(std::map<std::string, classify::Method>{
-            {"tree", classify::Method::tree}, {"lda", classify::Method::lda}}))
+    sub->add_option("--method", method, "Classifier: tree (CART) or lda (linear)")
+        ->check(CLI::IsMember({"tree", "lda"}))
         ->capture_default_str();
     sub->add_option("--max-depth", options.tree_max_depth, "Tree: deepest split (root 0)")
         ->capture_default_str()
@@ -133,6 +132,7 @@ struct TrainArgs {
   /// The options with the parsed detection settings.
   [[nodiscard]] classify::TrainOptions get() const {
     classify::TrainOptions o = options;
+    o.method = method == "lda" ? classify::Method::lda : classify::Method::tree;
     o.detection = profile.p;
     return o;
   }
