@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 
 namespace ws::kernels {
@@ -19,12 +20,23 @@ void validate(const cv::Mat& frame, const cv::Mat& golden, int band_rows) {
   }
 }
 
-// |f - g| over one row; n by value and restrict pointers, so the loop vectorises (per clone).
+// |f - g| over one row, 32 pixels per step as max - min (pmaxub, pminub, psubb per vector in
+// every clone). Written with vector types because GCC at -O2 turns the scalar max - min into a
+// chain of compares and blends about five times as long.
+using U8x32 = std::uint8_t __attribute__((vector_size(32)));
 WS_SIMD_CLONES
 void absdiff_row(const std::uint8_t* __restrict f, const std::uint8_t* __restrict g,
                  std::uint8_t* __restrict d, int n) {
-  for (int x = 0; x < n; ++x)
-    d[x] = static_cast<std::uint8_t>(std::max(f[x], g[x]) - std::min(f[x], g[x]));
+  int x = 0;
+  for (; x + 32 <= n; x += 32) {
+    U8x32 a;
+    U8x32 b;
+    std::memcpy(&a, f + x, sizeof a);
+    std::memcpy(&b, g + x, sizeof b);
+    const U8x32 diff = (a > b ? a : b) - (a > b ? b : a);
+    std::memcpy(d + x, &diff, sizeof diff);
+  }
+  for (; x < n; ++x) d[x] = static_cast<std::uint8_t>(f[x] > g[x] ? f[x] - g[x] : g[x] - f[x]);
 }
 }  // namespace
 
