@@ -99,6 +99,13 @@ TEST_P(FusedBlobs, EqualsOpenCvChainAndSeparateChain) {
     ASSERT_EQ(fused_blobs(frame, golden, dx, dy, level, 0, band, Checkpoint(), blobs), Status::ok);
     EXPECT_EQ(boxes_of(blobs), opencv_blobs(frame, golden, dx, dy, level)) << "level " << level;
     expect_same_features(blobs, separate_blobs(frame, golden, dx, dy, level, 0, band));
+    // With a minimum area, small components inside a band are dropped before the merge: the
+    // result must still be the separate chain's, which filters after labelling the whole image.
+    for (const int min_area : {2, 7}) {
+      ASSERT_EQ(fused_blobs(frame, golden, dx, dy, level, min_area, band, Checkpoint(), blobs),
+                Status::ok);
+      expect_same_features(blobs, separate_blobs(frame, golden, dx, dy, level, min_area, band));
+    }
   }
 }
 
@@ -136,6 +143,13 @@ TEST(FusedBlobsSynthetic, ShapesAcrossBandsMatch) {
     ASSERT_EQ(fused_blobs(frame, golden, 0, 0, 30, 0, band, Checkpoint(), blobs), Status::ok);
     EXPECT_EQ(boxes_of(blobs), opencv_blobs(frame, golden, 0, 0, 30)) << "band " << band;
     expect_same_features(blobs, separate_blobs(frame, golden, 0, 0, 30, 0, band));
+    // Shapes whose piece in each band is smaller than the minimum area must survive whole.
+    for (const int min_area : {3, 50, 400}) {
+      ASSERT_EQ(fused_blobs(frame, golden, 0, 0, 30, min_area, band, Checkpoint(), blobs),
+                Status::ok);
+      EXPECT_FALSE(blobs.empty()) << "band " << band << " min_area " << min_area;
+      expect_same_features(blobs, separate_blobs(frame, golden, 0, 0, 30, min_area, band));
+    }
   }
 }
 
