@@ -1,6 +1,7 @@
 #include "hardware/sim/sim_camera.hpp"
 
 #include "hardware/sim/busy_scope.hpp"
+#include "hardware/sim/frame_buffers.hpp"
 #include "hardware/sim/sim_rng.hpp"
 #include "waferscan/error.hpp"
 
@@ -53,8 +54,9 @@ cv::Mat SimCamera::capture() {
     // cost memory as they would on the machine (what the in-flight cap bounds). It is read out in
     // chunks, and an abort ends the readout as it ends a real camera's transfer: a 4096^2 copy
     // keeps a core busy for milliseconds, time the threads that must see a stop would wait for.
+    // The buffer is one the pipeline has let go of, when there is one (frame_buffers()).
     const cv::Mat& src = pool_[pool_next_++ % pool_.size()];
-    frame.create(src.size(), src.type());
+    frame_buffers().create(frame, src.size(), src.type());
     const int chunk = std::max(1, kReadoutChunkBytes / std::max(1, static_cast<int>(src.step)));
     for (int r = 0; r < src.rows; r += chunk) {
       if (!faults.ignore_abort && wait_.aborted_since(ticket)) {

@@ -2,6 +2,7 @@
 // device call, at the right call or site and only there; frame.corrupt and machine.estop at site
 // N; p: deterministic from the seed; release_hangs() frees every injected hang. Every wait has a
 // deadline and teardown releases hangs, so a bug fails a test instead of hanging the suite.
+#include "hardware/sim/frame_buffers.hpp"
 #include "waferscan/error.hpp"
 #include "waferscan/fault_spec.hpp"
 #include "waferscan/recipe.hpp"
@@ -530,6 +531,25 @@ TEST_F(SimFaults, AnAbortEndsAPoolFramesReadout) {
     EXPECT_NE(std::string(e.what()).find("during readout"), std::string::npos) << e.what();
   }
   EXPECT_NO_THROW((void)capture());  // the abort does not reach the next capture
+}
+
+TEST_F(SimFaults, PoolFramesReuseTheBuffersThePipelineLetGoOf) {
+  make({});
+  sim_->set_frame_pool({cv::Mat(96, 80, CV_8UC1, cv::Scalar(3)), cv::Mat(96, 80, CV_8UC1, 5)});
+  move_to_site(0);
+  // Called directly: capture() keeps each result in the fixture's futures until teardown.
+  const auto grab = [this] { return m_.camera->capture(); };
+  cv::Mat first = grab();
+  const uchar* buffer = first.data;
+  const cv::Mat second = grab();  // the first is still held: a buffer of its own
+  EXPECT_NE(second.data, buffer);
+  first.release();
+  const cv::Mat third = grab();
+  EXPECT_EQ(third.data, buffer) << "the released frame's buffer is used again";
+  ASSERT_NE(third.u, nullptr);
+  EXPECT_EQ(third.u->currAllocator, &ws::sim::frame_buffers()) << "from the camera's pool";
+  EXPECT_EQ(cv::countNonZero(third != 3), 0) << "and holds the new frame whole";
+  EXPECT_EQ(cv::countNonZero(second != 5), 0);
 }
 
 TEST_F(SimFaults, TriggerInterlockCallsTheLatestCallback) {
