@@ -75,8 +75,8 @@ TEST_P(ReferenceKernels, AbsdiffMatchesCvAbsdiff) {
 TEST_P(ReferenceKernels, ShiftedAbsdiffIsZeroWhereNoReference) {
   const cv::Mat a = image(6);
   const cv::Mat b = make_image(size(), Fill::random, 7);
-  for (const auto& [dx, dy] :
-       std::array<std::pair<int, int>, 5>{{{1, 0}, {0, -1}, {-2, 3}, {3, 2}, {1000, 0}}}) {
+  for (const auto& [dx, dy] : std::array<std::pair<int, int>, 8>{
+           {{1, 0}, {0, -1}, {0, 3}, {-2, 3}, {3, 2}, {1000, 0}, {0, -1000}, {0, 0}}}) {
     cv::Mat out;
     ASSERT_EQ(absdiff_shifted(a, b, dx, dy, band(), cp_, out), Status::ok);
     cv::Mat expected(size(), CV_8UC1, cv::Scalar(0));
@@ -85,6 +85,16 @@ TEST_P(ReferenceKernels, ShiftedAbsdiffIsZeroWhereNoReference) {
       cv::absdiff(a(valid), b(valid - cv::Point(dx, dy)), expected(valid));
     }
     EXPECT_EQ(count_differences(out, expected), 0) << "shift " << dx << "," << dy;
+    // The same through views into larger images (not continuous: the row-by-row path).
+    cv::Mat big_a(size().height + 2, size().width + 3, CV_8UC1, cv::Scalar(9));
+    cv::Mat big_b = big_a.clone();
+    const cv::Rect inner({1, 1}, size());
+    a.copyTo(big_a(inner));
+    b.copyTo(big_b(inner));
+    cv::Mat view_out;
+    ASSERT_EQ(absdiff_shifted(big_a(inner), big_b(inner), dx, dy, band(), cp_, view_out),
+              Status::ok);
+    EXPECT_EQ(count_differences(view_out, expected), 0) << "views, shift " << dx << "," << dy;
   }
 }
 
