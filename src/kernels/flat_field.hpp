@@ -6,6 +6,8 @@
 
 #include <opencv2/core.hpp>
 
+#include <cstdint>
+
 namespace ws::kernels {
 
 /// out(x, y) = saturate_cast<uchar>(raw(x, y) / flat(x, y)), computed in float: the same values
@@ -24,5 +26,9 @@ namespace ws::kernels {
 /// Thread safety: pure; concurrent calls on distinct outputs are safe.
 Status flat_field(const cv::Mat& raw, const cv::Mat& flat, int band_rows, const Checkpoint& cp,
                   cv::Mat& out);
+
+/// One row of flat_field(): d[x] = saturate_cast<uchar>(r[x] / g[x]), 0 where g[x] == 0, for
+/// x < n. Shared with flat_field_median3(), which must produce the very same pixels.
+void divide_row(const std::uint8_t* r, const float* g, std::uint8_t* d, int n);
 
 }  // namespace ws::kernels

@@ -1,6 +1,7 @@
 #include "kernels/median3.hpp"
 
 #include "kernels/band.hpp"
+#include "kernels/flat_field.hpp"
 #include "kernels/output.hpp"
 #include "kernels/simd.hpp"
 
@@ -107,13 +108,8 @@ Status flat_field_median3(const cv::Mat& raw, const cv::Mat& flat, int band_rows
   // Row `y` of flat_field(raw, flat) into a padded buffer, exactly as flat_field() computes it.
   const auto corrected_row = [&](int y, std::uint8_t* buf) {
     const int n = width;  // a local: byte stores cannot alias it, so the loop vectorises
-    const auto* r = raw.ptr<std::uint8_t>(y);
-    const auto* g = flat.ptr<float>(y);
     std::uint8_t* d = buf + 1;
-    for (int x = 0; x < n; ++x) {
-      // cv::divide defines x / 0 as 0 for floating-point images; match it.
-      d[x] = g[x] != 0.0f ? cv::saturate_cast<std::uint8_t>(static_cast<float>(r[x]) / g[x]) : 0;
-    }
+    divide_row(raw.ptr<std::uint8_t>(y), flat.ptr<float>(y), d, n);
     buf[0] = d[0];
     buf[n + 1] = d[n - 1];
   };

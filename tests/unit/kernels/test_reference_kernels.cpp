@@ -10,8 +10,11 @@
 #include <opencv2/imgproc.hpp>
 
 #include <array>
+#include <limits>
 #include <set>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 namespace ws::kernels::test {
 namespace {
@@ -60,6 +63,41 @@ TEST_P(ReferenceKernels, Median3MatchesCvMedianBlur) {
   cv::Mat in_place = src.clone();
   ASSERT_EQ(median3(in_place, band(), cp_, in_place), Status::ok);
   EXPECT_EQ(count_differences(in_place, expected), 0) << "out may alias src";
+}
+
+// Gains that reach every branch of the vectorised division: halves (round half to even), a
+// quotient above 255, above 2^31 (cvRound's overflow gives 0), NaN, infinities, negative and
+// signed-zero gains, a subnormal; on widths that leave a tail after the 8-pixel steps.
+TEST(FlatFieldGains, SpecialValuesMatchCvDivide) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<std::pair<int, float>> cases = {
+      {1, 2.0f},   {3, 2.0f},     {5, 2.0f},      {7, 2.0f},   {255, 255.0f / 254.5f},
+      {200, 0.1f}, {255, 1e-30f}, {10, -1.0f},    {10, nan},   {10, inf},
+      {10, -inf},  {10, -0.0f},   {0, 0.0f},      {255, 1.0f}, {9, 1e-40f},
+      {128, 0.5f}, {127, 0.498f}, {254, 0.9961f}, {1, 4.0f},   {3, 6.0f}};
+  for (const int width : {1, 8, 20, 67}) {
+    cv::Mat raw(1, width, CV_8UC1);
+    cv::Mat flat(1, width, CV_32FC1);
+    for (int x = 0; x < width; ++x) {
+      const auto& [r, g] = cases[static_cast<std::size_t>(x) % cases.size()];
+      raw.at<std::uint8_t>(0, x) = static_cast<std::uint8_t>(r);
+      flat.at<float>(0, x) = g;
+    }
+    cv::Mat rawf;
+    raw.convertTo(rawf, CV_32F);
+    cv::Mat quotient;
+    cv::divide(rawf, flat, quotient);
+    cv::Mat expected;
+    quotient.convertTo(expected, CV_8U);
+    cv::Mat out;
+    ASSERT_EQ(flat_field(raw, flat, 1, Checkpoint(), out), Status::ok);
+    for (int x = 0; x < width; ++x) {
+      EXPECT_EQ(out.at<std::uint8_t>(0, x), expected.at<std::uint8_t>(0, x))
+          << "width " << width << " x " << x << ": " << int(raw.at<std::uint8_t>(0, x)) << " / "
+          << flat.at<float>(0, x);
+    }
+  }
 }
 
 TEST_P(ReferenceKernels, AbsdiffMatchesCvAbsdiff) {
