@@ -188,19 +188,9 @@ void tolerant_window(const cv::Mat& frame, const cv::Mat& golden, cv::Point shif
                   static_cast<int>(pixels.size())};
       BlobMoments m;
       for (const cv::Point& p : pixels) {
-        const double u = p.x - lo.x;
-        const double v = p.y - lo.y;
         const int d = frame.at<std::uint8_t>(w.y + p.y, w.x + p.x) -
                       golden.at<std::uint8_t>(w.y + p.y - shift.y, w.x + p.x - shift.x);
-        m.n += 1;
-        m.sx += u;
-        m.sy += v;
-        m.sxx += u * u;
-        m.sxy += u * v;
-        m.syy += v * v;
-        m.abs_sum += std::abs(d);
-        m.signed_sum += d;
-        m.abs_max = std::max(m.abs_max, std::abs(d));
+        m.add(p.x - lo.x, p.y - lo.y, std::abs(d), d);
       }
       found.push_back(blob_from_moments(c, m));
     }

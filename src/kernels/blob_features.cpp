@@ -72,19 +72,9 @@ Status blob_features(const BlobImages& images, const std::vector<Component>& com
         if (label <= 0 || label > ncomp) continue;
         const Component& c = components[static_cast<std::size_t>(label - 1)];
         if (c.area < min_area_px) continue;
-        BlobMoments& m = moments[static_cast<std::size_t>(label - 1)];
         // Relative to the box corner: small numbers keep the moments free of cancellation.
-        const double u = x - c.bbox.x;
-        const double v = y - c.bbox.y;
-        m.n += 1;
-        m.sx += u;
-        m.sy += v;
-        m.sxx += u * u;
-        m.sxy += u * v;
-        m.syy += v * v;
-        m.abs_sum += a[x];
-        m.abs_max = std::max(m.abs_max, static_cast<int>(a[x]));
-        m.signed_sum += static_cast<int>(f[x]) - static_cast<int>(g[x]);
+        moments[static_cast<std::size_t>(label - 1)].add(
+            x - c.bbox.x, y - c.bbox.y, a[x], static_cast<int>(f[x]) - static_cast<int>(g[x]));
       }
     }
   });

@@ -33,6 +33,20 @@ struct BlobMoments {
   double abs_sum = 0;     ///< sum |d|
   double signed_sum = 0;  ///< sum d
   int abs_max = 0;        ///< max |d|
+
+  /// Adds one pixel at (u, v) from the box corner: its frame - reference difference d and the
+  /// absolute difference a the contrast is measured on.
+  void add(double u, double v, int a, int d) {
+    n += 1;
+    sx += u;
+    sy += v;
+    sxx += u * u;
+    sxy += u * v;
+    syy += v * v;
+    abs_sum += a;
+    signed_sum += d;
+    abs_max = abs_max < a ? a : abs_max;
+  }
 };
 
 /// The features blob_features() reports for component `c` with moments `m` (m.n > 0).
