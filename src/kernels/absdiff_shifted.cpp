@@ -22,8 +22,8 @@ void validate(const cv::Mat& frame, const cv::Mat& golden, int band_rows) {
 }
 
 // |f - g| over one row, 32 pixels per step as max - min (pmaxub, pminub, psubb per vector in
-// every clone). Written with vector types because GCC at -O2 turns the scalar max - min into a
-// chain of compares and blends about five times as long.
+// every clone). Written with vector types because GCC 12 at -O3 compiled the scalar
+// max(f, g) - min(f, g) into about 25 compare, blend and mask instructions per 16 pixels.
 using U8x32 = std::uint8_t __attribute__((vector_size(32)));
 WS_SIMD_CLONES
 void absdiff_row(const std::uint8_t* __restrict f, const std::uint8_t* __restrict g,
