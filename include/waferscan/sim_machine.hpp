@@ -92,11 +92,12 @@ class SimMachine {
 
   [[nodiscard]] SimCounters& counters() const;
 
-  /// Benchmarks: the camera returns a copy of frames[k % size] for its k-th capture (a buffer of
-  /// its own, as a real camera's) instead of rendering the die under the stage; timing, faults and
-  /// aborts are unchanged. An empty vector restores rendering. Rendering a large frame costs more
-  /// than inspecting it, so a benchmark pre-renders a pool (render()) to measure the pipeline
-  /// rather than the simulator. Thread safety: call before machine() is used for a run.
+  /// Benchmarks: the camera returns frames[k % size] itself (sharing its buffer, read only, as a
+  /// frame grabber hands out the DMA buffer it filled: no processor time) for its k-th capture
+  /// instead of rendering the die under the stage; timing, faults and aborts are unchanged. An
+  /// empty vector restores rendering. Rendering a large frame costs more than inspecting it, so a
+  /// benchmark pre-renders a pool (render()) to measure the pipeline rather than the simulator.
+  /// Thread safety: call before machine() is used for a run.
   void set_frame_pool(std::vector<cv::Mat> frames);
 
   /// Adds a fault to inject, as if it were in recipe.faults (after those). Throws

@@ -1,5 +1,6 @@
 #include "pipeline/stages.hpp"
 
+#include "base/frame_buffers.hpp"
 #include "classify/inspect.hpp"
 #include "kernels/detect.hpp"
 #include "kernels/preprocess.hpp"
@@ -32,7 +33,10 @@ void preprocess_stage(Work& work, const Recipe& recipe, const cv::Mat& flat, con
                  " " + std::to_string(raw.cols) + "x" + std::to_string(raw.rows));
     return;
   }
+  // In a buffer an earlier site let go of: no page faults on the frame, and no munmap inside the
+  // node body that drops it (see FrameBuffers).
   cv::Mat out;
+  frame_buffers().create(out, raw.size(), CV_8UC1);
   if (kernels::preprocess(raw, flat, recipe.detection.band_rows, cp, out) ==
       kernels::Status::canceled) {
     end_site(work, SiteStatus::incomplete, "aborted in preprocess");

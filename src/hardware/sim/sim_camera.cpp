@@ -1,7 +1,6 @@
 #include "hardware/sim/sim_camera.hpp"
 
 #include "hardware/sim/busy_scope.hpp"
-#include "hardware/sim/frame_buffers.hpp"
 #include "hardware/sim/sim_rng.hpp"
 #include "waferscan/error.hpp"
 
@@ -29,10 +28,6 @@ SimCamera::SimCamera(const Recipe& recipe, std::shared_ptr<const DieRenderer> re
       faults_(std::move(faults)),
       seed_(recipe.seed) {}
 
-namespace {
-constexpr int kReadoutChunkBytes = 256 << 10;  // copied between two looks at the abort flag
-}  // namespace
-
 cv::Mat SimCamera::capture() {
   // Arm before becoming visibly busy: an abort() from anyone who saw us busy ends this capture.
   const AbortableWait::Ticket ticket = wait_.arm();
@@ -50,21 +45,10 @@ cv::Mat SimCamera::capture() {
   if (faults.corrupt_frame) {
     frame = corrupt_frame(faults.call);
   } else if (!pool_.empty()) {
-    // A copy: a real camera delivers every capture in a buffer of its own, so frames in flight
-    // cost memory as they would on the machine (what the in-flight cap bounds). It is read out in
-    // chunks, and an abort ends the readout as it ends a real camera's transfer: a 4096^2 copy
-    // keeps a core busy for milliseconds, time the threads that must see a stop would wait for.
-    // The buffer is one the pipeline has let go of, when there is one (frame_buffers()).
-    const cv::Mat& src = pool_[pool_next_++ % pool_.size()];
-    frame_buffers().create(frame, src.size(), src.type());
-    const int chunk = std::max(1, kReadoutChunkBytes / std::max(1, static_cast<int>(src.step)));
-    for (int r = 0; r < src.rows; r += chunk) {
-      if (!faults.ignore_abort && wait_.aborted_since(ticket)) {
-        throw HardwareAborted("camera: capture aborted during readout");
-      }
-      const cv::Range rows(r, std::min(src.rows, r + chunk));
-      src.rowRange(rows).copyTo(frame.rowRange(rows));
-    }
+    // In place, as a frame grabber hands out the DMA buffer it filled: no processor time, like
+    // the hardware it stands for. The pipeline reads its frame and never writes it (each stage
+    // writes a new image), so frames in flight may share a pool buffer.
+    frame = pool_[pool_next_++ % pool_.size()];
   } else {
     frame = renderer_->render(die.x, die.y, light_->is_on());
   }

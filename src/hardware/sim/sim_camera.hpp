@@ -35,8 +35,8 @@ class SimCamera final : public Camera {
   void release() override { acquiring_.store(false); }
   [[nodiscard]] bool acquiring() const override { return acquiring_.load(); }
 
-  /// SimMachine::set_frame_pool(): capture k returns a copy of pool[k % size] instead of a
-  /// rendered die.
+  /// SimMachine::set_frame_pool(): capture k returns pool[k % size] itself (a Mat sharing its
+  /// buffer) instead of a rendered die.
   void set_frame_pool(std::vector<cv::Mat> pool) { pool_ = std::move(pool); }
 
   /// Ends injected hangs, now and from now on (SimMachine::release_hangs()).

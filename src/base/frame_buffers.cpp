@@ -1,9 +1,9 @@
-#include "hardware/sim/frame_buffers.hpp"
+#include "base/frame_buffers.hpp"
 
 #include <algorithm>
 #include <iterator>
 
-namespace ws::sim {
+namespace ws {
 
 FrameBuffers::~FrameBuffers() {
   for (const Buffer& b : idle_) cv::fastFree(b.data);
@@ -99,4 +99,4 @@ const FrameBuffers& frame_buffers() {
   return *pool;
 }
 
-}  // namespace ws::sim
+}  // namespace ws

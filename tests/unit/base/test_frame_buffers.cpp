@@ -1,14 +1,14 @@
-// The simulated camera's buffer pool: a released frame's buffer is handed out again for the same
+// The pipeline's frame buffer pool: a released frame's buffer is handed out again for the same
 // size, a frame still held is never handed out, the idle budget bounds what is kept, and Mats
 // made from the pool behave as ordinary Mats (copies share, clones do not, views keep it alive).
-#include "hardware/sim/frame_buffers.hpp"
+#include "base/frame_buffers.hpp"
 
 #include <gtest/gtest.h>
 
 #include <thread>
 #include <vector>
 
-namespace ws::sim {
+namespace ws {
 namespace {
 
 TEST(FrameBuffers, AReleasedBufferIsUsedAgainForTheSameSize) {
@@ -73,4 +73,4 @@ TEST(FrameBuffers, ReleasedFromManyThreads) {
 }
 
 }  // namespace
-}  // namespace ws::sim
+}  // namespace ws

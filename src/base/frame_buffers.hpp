@@ -1,5 +1,6 @@
-// Capture buffers used again, as a frame grabber's DMA buffers are: the simulated camera's frames
-// come from here, and a frame's buffer comes back when the pipeline lets go of the last Mat on it.
+// Frame-sized buffers used again, as a frame grabber's DMA buffers are: the preprocessed frame of
+// every site is written into one, and the buffer comes back when the pipeline lets go of the last
+// Mat on it.
 #pragma once
 
 #include <opencv2/core.hpp>
@@ -8,12 +9,12 @@
 #include <mutex>
 #include <vector>
 
-namespace ws::sim {
+namespace ws {
 
 /// An OpenCV allocator that keeps the buffers of released Mats (up to `max_idle_bytes` in all) and
-/// hands them out again for the same byte size. Allocating and freeing a 16 MiB frame per capture
-/// costs page faults on first touch and an munmap when freed; the free landed on whichever pipeline
-/// thread dropped the frame last, inside a node body, and was traced taking up to 5 ms there.
+/// hands them out again for the same byte size. Allocating and freeing a 16 MiB frame per site
+/// costs page faults on first touch and an munmap when freed; the free lands on whichever pipeline
+/// thread drops the frame last, inside a node body, and was traced taking up to 5 ms there.
 /// Thread-safe. It must outlive every Mat it allocated: frame_buffers() is never destroyed.
 class FrameBuffers final : public cv::MatAllocator {
  public:
@@ -47,8 +48,8 @@ class FrameBuffers final : public cv::MatAllocator {
   mutable std::size_t fresh_ = 0;
 };
 
-/// The process's pool for camera frames: keeps up to 512 MiB idle (the frames of a run with an
-/// in-flight cap of 16 at 4096^2 and a few captures ahead), lives until the process exits.
+/// The process's pool for pipeline frames: keeps up to 512 MiB idle (the frames of a run with an
+/// in-flight cap of 16 at 4096^2 and a few ahead), lives until the process exits.
 const FrameBuffers& frame_buffers();
 
-}  // namespace ws::sim
+}  // namespace ws

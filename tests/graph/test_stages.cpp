@@ -1,0 +1,90 @@
+// The preprocess node body: it reads the camera's frame without writing it (the simulated camera
+// hands the same pool buffer to several frames in flight), writes into a reused frame buffer, and
+// gives that buffer back when the site is aborted.
+#include "base/frame_buffers.hpp"
+#include "kernels/median3.hpp"
+#include "pipeline/stages.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ws::pipeline {
+namespace {
+
+constexpr int kWidth = 70;
+constexpr int kHeight = 45;
+
+Recipe small_recipe() {
+  Recipe r;
+  r.camera.width = kWidth;
+  r.camera.height = kHeight;
+  r.detection.band_rows = 8;
+  return r;
+}
+
+Work work_on(const cv::Mat& frame) {
+  Work w;
+  w.image = frame;
+  w.acquired = true;
+  w.processing = true;
+  return w;
+}
+
+cv::Mat noise_frame() {
+  cv::Mat frame(kHeight, kWidth, CV_8UC1);
+  cv::RNG rng(11);
+  rng.fill(frame, cv::RNG::UNIFORM, 0, 256);
+  return frame;
+}
+
+TEST(PreprocessStage, ReadsTheFrameWithoutWritingIt) {
+  const cv::Mat frame = noise_frame();
+  const cv::Mat before = frame.clone();
+  Work w = work_on(frame);
+  preprocess_stage(w, small_recipe(), cv::Mat(), Checkpoint{});
+  ASSERT_TRUE(w.processing) << w.result.reason;
+  EXPECT_NE(w.image.data, frame.data) << "a new image";
+  EXPECT_EQ(cv::countNonZero(frame != before), 0) << "the shared frame is untouched";
+  cv::Mat expected;
+  ASSERT_EQ(kernels::median3(before, 8, Checkpoint{}, expected), kernels::Status::ok);
+  EXPECT_EQ(cv::countNonZero(w.image != expected), 0);
+}
+
+TEST(PreprocessStage, WritesIntoABufferAnEarlierSiteLetGoOf) {
+  const cv::Mat frame = noise_frame();
+  Work first = work_on(frame);
+  preprocess_stage(first, small_recipe(), cv::Mat(), Checkpoint{});
+  ASSERT_TRUE(first.processing);
+  ASSERT_NE(first.image.u, nullptr);
+  EXPECT_EQ(first.image.u->currAllocator, &frame_buffers());
+  const uchar* buffer = first.image.data;
+  Work second = work_on(frame);
+  preprocess_stage(second, small_recipe(), cv::Mat(), Checkpoint{});
+  EXPECT_NE(second.image.data, buffer) << "the first site still holds its buffer";
+  const cv::Mat second_output = second.image.clone();
+  first.image.release();
+  Work third = work_on(frame);
+  preprocess_stage(third, small_recipe(), cv::Mat(), Checkpoint{});
+  EXPECT_EQ(third.image.data, buffer) << "the released buffer is used again";
+  EXPECT_EQ(cv::countNonZero(third.image != second_output), 0) << "and holds the whole output";
+}
+
+TEST(PreprocessStage, AnAbortedSiteGivesItsBufferBack) {
+  const cv::Mat frame = noise_frame();
+  StopSource stop;
+  stop.request(StopReason::operator_request, StopStrength::abort, "test");
+  {
+    cv::Mat spare;  // an idle buffer of the output's size, for the stage to take
+    frame_buffers().create(spare, frame.size(), CV_8UC1);
+  }
+  const std::size_t idle = frame_buffers().idle();
+  ASSERT_GE(idle, 1U);
+  Work w = work_on(frame);
+  preprocess_stage(w, small_recipe(), cv::Mat(), Checkpoint(stop.token()));
+  EXPECT_FALSE(w.processing);
+  EXPECT_EQ(w.result.status, SiteStatus::incomplete);
+  EXPECT_TRUE(w.image.empty());
+  EXPECT_EQ(frame_buffers().idle(), idle) << "the buffer it took went back to the pool";
+}
+
+}  // namespace
+}  // namespace ws::pipeline
