@@ -1,6 +1,6 @@
-// Frame-sized buffers used again, as a frame grabber's DMA buffers are: the preprocessed frame of
-// every site is written into one, and the buffer comes back when the pipeline lets go of the last
-// Mat on it.
+// Image buffers used again, as a frame grabber's DMA buffers are: the preprocessed frame of every
+// site and the levels of its alignment pyramid are written into them, and a buffer comes back when
+// the pipeline lets go of the last Mat on it.
 #pragma once
 
 #include <opencv2/core.hpp>

@@ -1,5 +1,6 @@
 #include "kernels/align.hpp"
 
+#include "base/frame_buffers.hpp"
 #include "kernels/band.hpp"
 #include "kernels/simd.hpp"
 
@@ -31,8 +32,11 @@ void validate(const cv::Mat& frame, const cv::Mat& golden, int max_shift_px, int
 }
 
 // Half-size image, each pixel the rounded mean of a 2x2 block (odd last row/column dropped).
+// The levels come from frame_buffers(): a fresh 4 MiB level per 4096^2 frame cost page faults on
+// every frame in the graph, whose threads' malloc arenas give freed memory back to the system.
 Status downsample2(const cv::Mat& src, int band_rows, const Checkpoint& cp, cv::Mat& out) {
-  cv::Mat dst(src.rows / 2, src.cols / 2, CV_8UC1);
+  cv::Mat dst;
+  frame_buffers().create(dst, {src.cols / 2, src.rows / 2}, CV_8UC1);
   const int width = dst.cols;
   const Status status = parallel_bands(dst.rows, band_rows, cp, [&](int begin, int end) {
     const int n = width;  // a local: byte stores cannot alias it, so the loop vectorises

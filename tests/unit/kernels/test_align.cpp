@@ -1,5 +1,6 @@
 // align() recovers known shifts (up to 40 px, sub-pixel residue) of synthetic and real images and
 // distrusts unrelated ones.
+#include "base/frame_buffers.hpp"
 #include "kernels/align.hpp"
 #include "test_images.hpp"
 
@@ -48,6 +49,26 @@ TEST(Align, LowConfidenceOnUnrelatedImage) {
   const AlignResult r = align(unrelated, golden, 8, 32, Checkpoint());
   ASSERT_EQ(r.status, Status::ok);
   EXPECT_LT(r.confidence, 0.2);
+}
+
+TEST(Align, ASecondCallTakesItsPyramidFromTheFrameBuffers) {
+  // The pyramid levels of every frame come from frame_buffers(): once one call has given its
+  // levels back, the next call of the same size allocates nothing from the system.
+  const cv::Mat golden = make_pattern({320, 256}, 0.0, 31);
+  const cv::Mat frame = shifted(golden, 5, -3);
+  const AlignResult first = align(frame, golden, 20, 16, Checkpoint());
+  ASSERT_EQ(first.status, Status::ok);
+  ASSERT_GT(first.levels, 1) << "the case must build a pyramid";
+  const std::size_t fresh = frame_buffers().fresh();
+  const AlignResult second = align(frame, golden, 20, 16, Checkpoint());
+  ASSERT_EQ(second.status, Status::ok);
+  EXPECT_EQ(frame_buffers().fresh(), fresh);
+  EXPECT_EQ(second.dx, first.dx);
+  EXPECT_EQ(second.dy, first.dy);
+  EXPECT_EQ(second.dx, 5);
+  cv::Mat level1;  // the first level's size: a buffer the calls gave back is waiting for it
+  frame_buffers().create(level1, {160, 128}, CV_8UC1);
+  EXPECT_EQ(frame_buffers().fresh(), fresh);
 }
 
 TEST(Align, NoContrastGivesZeroShiftAndConfidence) {
