@@ -73,6 +73,8 @@ void report(benchmark::State& state, const ws::bench::Throughput& t) {
   // All threads of the process: the CPU a frame costs, whatever share of the cores the run got.
   state.counters["cpu_ms_per_frame"] = 1000.0 * t.cpu_seconds / static_cast<double>(t.frames);
   state.counters["peak_rss_mb"] = ws::bench::peak_rss_mb();
+  state.counters["faults_per_frame"] =
+      static_cast<double>(t.minor_faults) / static_cast<double>(t.frames);
 }
 
 // args: size, frames, one_thread
@@ -91,6 +93,31 @@ void BM_Graph(benchmark::State& state) {
     const auto t = b.run_graph(static_cast<std::size_t>(state.range(1)),
                                static_cast<std::size_t>(state.range(2)), state.range(3) != 0);
     report(state, t);
+  }
+}
+
+// args: size, frames, cap. The ratio goal's measurement: each iteration runs the serial loop (one
+// thread) and the graph back to back, in alternating order, and reports their ratio. On a shared,
+// noisy machine the speed of both drifts by 20% over minutes; a pair a second apart sees the same
+// machine, so the median of the pairs' ratios is steadier than a ratio of separate medians.
+void BM_Paired(benchmark::State& state) {
+  auto& b = bench_for(static_cast<int>(state.range(0)), 0.0);
+  const auto frames = static_cast<std::size_t>(state.range(1));
+  const auto cap = static_cast<std::size_t>(state.range(2));
+  static int pair = 0;
+  for (auto _ : state) {
+    ws::bench::Throughput serial;
+    ws::bench::Throughput graph;
+    if (pair++ % 2 == 0) {
+      serial = b.run_serial(frames, true);
+      graph = b.run_graph(frames, cap);
+    } else {
+      graph = b.run_graph(frames, cap);
+      serial = b.run_serial(frames, true);
+    }
+    report(state, graph);
+    state.counters["serial_fps"] = benchmark::Counter(serial.fps());
+    state.counters["ratio"] = benchmark::Counter(graph.fps() / serial.fps());
   }
 }
 
@@ -127,6 +154,13 @@ BENCHMARK(BM_Graph)
     ->ArgNames({"size", "frames", "cap", "checkpoints"})
     ->ArgsProduct({{kSize}, {kFrames}, {1, 2, 4, 8, 16}, {1}})
     ->Args({kSize, kFrames, 4, 0})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+BENCHMARK(BM_Paired)
+    ->Name("paired")
+    ->ArgNames({"size", "frames", "cap"})
+    ->ArgsProduct({{kSize}, {kFrames}, {2, 4, 8}})
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);

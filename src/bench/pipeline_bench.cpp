@@ -68,6 +68,12 @@ double process_cpu_seconds() {
   return s(usage.ru_utime) + s(usage.ru_stime);
 }
 
+long process_minor_faults() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_minflt;
+}
+
 PipelineBench::PipelineBench(BenchConfig config) : config_(std::move(config)) {
   recipe_ = config_.recipe;
   recipe_.camera.width = config_.frame_size;
@@ -121,11 +127,13 @@ Throughput PipelineBench::run_graph(std::size_t frames, std::size_t in_flight,
     if (p.sites_published == p.sites_total) last = Clock::now();
   };
   const double cpu0 = process_cpu_seconds();
+  const long faults0 = process_minor_faults();
   const auto t0 = Clock::now();
   const RunReport report = controller_->run(req);
   const auto t1 = Clock::now();
   Throughput t;
   t.cpu_seconds = process_cpu_seconds() - cpu0;
+  t.minor_faults = process_minor_faults() - faults0;
   t.frames = frames;
   t.seconds = last > started ? seconds_between(started, last) : seconds_between(t0, t1);
   t.run_seconds = seconds_between(t0, t1);
@@ -154,6 +162,7 @@ Throughput PipelineBench::run_serial(std::size_t frames, bool one_thread) {
     }
   };
   const double cpu0 = process_cpu_seconds();
+  const long faults0 = process_minor_faults();
   const auto t0 = Clock::now();
   if (one_thread) {
     oneapi::tbb::task_arena arena(1, 1);
@@ -168,6 +177,7 @@ Throughput PipelineBench::run_serial(std::size_t frames, bool one_thread) {
   t.max_in_flight = 1;
   t.done = done;
   t.cpu_seconds = process_cpu_seconds() - cpu0;
+  t.minor_faults = process_minor_faults() - faults0;
   return t;
 }
 

@@ -37,6 +37,7 @@ struct Throughput {
   std::size_t max_in_flight = 0;
   int done = 0;            ///< sites that ended `done`
   double cpu_seconds = 0;  ///< CPU time of the whole process (all threads) over the run
+  long minor_faults = 0;   ///< page faults of the whole process over the run (first touches)
 
   [[nodiscard]] double fps() const {
     return seconds > 0 ? static_cast<double>(frames) / seconds : 0;
@@ -66,6 +67,8 @@ double peak_rss_mb();
 
 /// CPU time (user + system) of the whole process so far, all threads, in seconds.
 double process_cpu_seconds();
+/// Minor page faults of the calling process so far (getrusage).
+long process_minor_faults();
 
 /// A simulated machine (camera returning a pre-rendered frame pool), a RunController on it with a
 /// store under config.dir, the golden/flat references and the classifier.
