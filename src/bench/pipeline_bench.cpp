@@ -89,6 +89,7 @@ PipelineBench::PipelineBench(BenchConfig config) : config_(std::move(config)) {
   sim_->set_frame_pool(pool_);
   const Machine m = sim_->machine();
   golden_ = m.golden;
+  golden_pyramid_ = kernels::golden_pyramid(golden_, recipe_.detection.band_rows);
   flat_ = m.flat;
   classifier_ = classify::Classifier::load(recipe_.model);
   std::filesystem::create_directories(config_.dir);
@@ -156,7 +157,8 @@ Throughput PipelineBench::run_serial(std::size_t frames, bool one_thread) {
       w.acquired = true;
       w.processing = true;
       pipeline::preprocess_stage(w, recipe_, flat_, cp);
-      pipeline::detect_stage(w, recipe_, golden_, cp, pipeline::detection_profile(&classifier_));
+      pipeline::detect_stage(w, recipe_, golden_, cp, pipeline::detection_profile(&classifier_),
+                             &golden_pyramid_);  // as the graph, which makes it once per run
       pipeline::classify_stage(w, classifier_, cp);
       if (w.result.status == SiteStatus::done) ++done;
     }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "classify/classifier.hpp"
+#include "kernels/align.hpp"
 #include "run/run_controller.hpp"
 #include "waferscan/cancel.hpp"
 #include "waferscan/graph_spec.hpp"
@@ -109,6 +110,7 @@ class PipelineBench {
   std::unique_ptr<SimMachine> sim_;
   std::vector<cv::Mat> pool_;
   cv::Mat golden_;
+  kernels::GoldenPyramid golden_pyramid_;  ///< the serial loop's, made once as a run's graph does
   cv::Mat flat_;
   classify::Classifier classifier_;
   std::unique_ptr<RunController> controller_;

@@ -5,6 +5,7 @@
 #include "kernels/simd.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -211,9 +212,31 @@ int pyramid_levels(cv::Size size, int max_shift_px) {
   return levels;
 }
 
+GoldenPyramid golden_pyramid(const cv::Mat& golden, int band_rows) {
+  require_band_rows(band_rows, "golden_pyramid");
+  if (golden.type() != CV_8UC1)
+    throw std::invalid_argument("golden_pyramid: golden must be CV_8UC1");
+  GoldenPyramid pyramid{golden, {}};
+  const int levels = golden.empty() ? 0 : pyramid_levels(golden.size(), INT_MAX);
+  const Checkpoint never;
+  for (int l = 1; l <= levels; ++l) {
+    // Its own buffers, not frame_buffers(): the pyramid lives as long as the run.
+    cv::Mat half;
+    (void)downsample2(pyramid.halves.empty() ? golden : pyramid.halves.back(), band_rows, never,
+                      half);
+    pyramid.halves.push_back(half.clone());
+  }
+  return pyramid;
+}
+
 AlignResult align(const cv::Mat& frame, const cv::Mat& golden, int max_shift_px, int band_rows,
-                  const Checkpoint& cp) {
+                  const Checkpoint& cp, const GoldenPyramid* pyramid) {
   validate(frame, golden, max_shift_px, band_rows);
+  if (pyramid != nullptr &&
+      (pyramid->golden.data != golden.data || pyramid->golden.size() != golden.size() ||
+       pyramid->golden.step != golden.step)) {
+    throw std::invalid_argument("align: the pyramid was made from another golden image");
+  }
   AlignResult result;
   const auto canceled = [&result] {
     result.status = Status::canceled;
@@ -227,8 +250,10 @@ AlignResult align(const cv::Mat& frame, const cv::Mat& golden, int max_shift_px,
   for (int l = 1; l <= levels; ++l) {
     cv::Mat f;
     cv::Mat g;
+    const bool built = pyramid != nullptr && pyramid->halves.size() >= static_cast<std::size_t>(l);
+    if (built) g = pyramid->halves[static_cast<std::size_t>(l - 1)];
     if (downsample2(frames.back(), band_rows, cp, f) == Status::canceled ||
-        downsample2(goldens.back(), band_rows, cp, g) == Status::canceled) {
+        (!built && downsample2(goldens.back(), band_rows, cp, g) == Status::canceled)) {
       return canceled();
     }
     frames.push_back(f);

@@ -6,6 +6,8 @@
 
 #include <opencv2/core.hpp>
 
+#include <vector>
+
 namespace ws::kernels {
 
 struct AlignResult {
@@ -26,6 +28,19 @@ struct AlignResult {
 /// is at most 3 pixels, keeping at least 48 rows and columns.
 int pyramid_levels(cv::Size size, int max_shift_px);
 
+/// A golden image's halves as align() makes them (2x2 means): halves[k] is the image halved k + 1
+/// times, down to the smallest level any search radius uses. Every frame of a run is aligned to the
+/// same golden image; built once, the halves save align() remaking them for each frame (about half
+/// of its own halving work).
+struct GoldenPyramid {
+  cv::Mat golden;  ///< the image the halves were made from (shares its buffer)
+  std::vector<cv::Mat> halves;
+};
+
+/// Builds the pyramid of `golden` (CV_8UC1), pyramid_levels(size, any radius) halves. Not
+/// cancellable: a run builds it before it starts. Thread safety: pure.
+GoldenPyramid golden_pyramid(const cv::Mat& golden, int band_rows);
+
 /// Finds the integer shift |dx|, |dy| <= max_shift_px that maximises the zero-mean normalised
 /// cross-correlation (ZNCC) of the frame with the shifted golden image, coarse to fine:
 /// both images are halved pyramid_levels() times (2x2 means); the coarsest level tries every
@@ -43,10 +58,13 @@ int pyramid_levels(cv::Size size, int max_shift_px);
 /// @param max_shift_px   search radius, >= 0.
 /// @param band_rows      rows between cancellation checkpoints, >= 1.
 /// @param cp             polled once per band.
+/// @param pyramid        optional: golden_pyramid(golden) (the very same image), whose halves are
+///                       used instead of halving `golden` again; the results are the same.
 /// @return the shift, sub-pixel residue and confidence, or status canceled (other fields
 /// unspecified).
-/// @throws std::invalid_argument for wrong types, sizes or parameters. Thread safety: pure.
+/// @throws std::invalid_argument for wrong types, sizes or parameters, or a pyramid made from
+/// another image. Thread safety: pure (a pyramid may be shared by concurrent calls).
 AlignResult align(const cv::Mat& frame, const cv::Mat& golden, int max_shift_px, int band_rows,
-                  const Checkpoint& cp);
+                  const Checkpoint& cp, const GoldenPyramid* pyramid = nullptr);
 
 }  // namespace ws::kernels

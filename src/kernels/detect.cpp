@@ -29,7 +29,7 @@ void validate(const cv::Mat& frame, const cv::Mat& golden, const DetectionSpec& 
 }  // namespace
 
 DetectOutput detect(const cv::Mat& frame, const cv::Mat& golden, const DetectionSpec& spec,
-                    const Checkpoint& cp, DetectPath path) {
+                    const Checkpoint& cp, DetectPath path, const GoldenPyramid* pyramid) {
   validate(frame, golden, spec);
   DetectOutput out;
   const int band = spec.band_rows;
@@ -39,7 +39,7 @@ DetectOutput detect(const cv::Mat& frame, const cv::Mat& golden, const Detection
     return out;
   };
 
-  const AlignResult shift = align(frame, golden, spec.max_shift_px, band, cp);
+  const AlignResult shift = align(frame, golden, spec.max_shift_px, band, cp, pyramid);
   if (shift.status == Status::canceled) return canceled();
   out.dx = shift.dx;
   out.dy = shift.dy;

@@ -1,6 +1,7 @@
 // Detect stage: align to the golden reference, difference, noise-adaptive threshold, blobs.
 #pragma once
 
+#include "kernels/align.hpp"
 #include "kernels/status.hpp"
 #include "waferscan/cancel.hpp"
 #include "waferscan/defect.hpp"
@@ -36,9 +37,10 @@ enum class DetectPath {
 /// difference above it with area >= min_area_px. Pure: no I/O, no state. Bands run in parallel
 /// in the caller's task_group_context.
 /// Checks `cp` (and the enclosing context) once per band; returns status canceled (no blobs) if
-/// either fired.
+/// either fired. `pyramid` (optional): golden_pyramid(golden), passed on to align().
 /// @throws std::invalid_argument for wrong types, sizes or negative parameters.
 DetectOutput detect(const cv::Mat& frame, const cv::Mat& golden, const DetectionSpec& spec,
-                    const Checkpoint& cp, DetectPath path = DetectPath::fused);
+                    const Checkpoint& cp, DetectPath path = DetectPath::fused,
+                    const GoldenPyramid* pyramid = nullptr);
 
 }  // namespace ws::kernels

@@ -15,6 +15,8 @@ struct InspectionGraph::Impl {
   using AcquireNode = flow::async_node<SiteJob, WorkPtr>;
 
   GraphContext ctx;
+  // The golden image's alignment pyramid, made once for every frame of the run.
+  kernels::GoldenPyramid golden_pyramid;
   std::size_t next_site = 0;
   std::atomic<std::size_t> admitted{0};
   std::atomic<std::size_t> in_flight{0};
@@ -54,6 +56,10 @@ struct InspectionGraph::Impl {
 
   Impl(GraphContext c, oneapi::tbb::task_group_context& tgc)
       : ctx(std::move(c)),
+        // Only for a usable golden image: detect() reports the others per frame, as before.
+        golden_pyramid(ctx.golden.empty() || ctx.golden.type() != CV_8UC1
+                           ? kernels::GoldenPyramid{}
+                           : kernels::golden_pyramid(ctx.golden, ctx.recipe->detection.band_rows)),
         g(tgc),
         sites(g,
               [this](oneapi::tbb::flow_control& fc) -> SiteJob {
@@ -97,7 +103,8 @@ struct InspectionGraph::Impl {
                [this](WorkPtr w) {
                  guarded("detect", w->job.seq, [&] {
                    detect_stage(*w, *ctx.recipe, ctx.golden, checkpoint(),
-                                detection_profile(ctx.classifier));
+                                detection_profile(ctx.classifier),
+                                golden_pyramid.golden.empty() ? nullptr : &golden_pyramid);
                  });
                  return w;
                }),

@@ -46,10 +46,13 @@ void preprocess_stage(Work& work, const Recipe& recipe, const cv::Mat& flat, con
 }
 
 void detect_stage(Work& work, const Recipe& recipe, const cv::Mat& golden, const Checkpoint& cp,
-                  const classify::DetectionProfile* profile) {
+                  const classify::DetectionProfile* profile,
+                  const kernels::GoldenPyramid* pyramid) {
   if (!work.processing) return;
-  const cv::Mat& reference = work.reference.empty() ? golden : work.reference;
-  auto det = kernels::detect(work.image, reference, profile ? profile->spec : recipe.detection, cp);
+  const bool own_reference = !work.reference.empty();
+  const cv::Mat& reference = own_reference ? work.reference : golden;
+  auto det = kernels::detect(work.image, reference, profile ? profile->spec : recipe.detection, cp,
+                             kernels::DetectPath::fused, own_reference ? nullptr : pyramid);
   if (det.status == kernels::Status::canceled) {
     end_site(work, SiteStatus::incomplete, "aborted in detect");
     return;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "classify/classifier.hpp"
+#include "kernels/align.hpp"
 #include "pipeline/work.hpp"
 #include "waferscan/cancel.hpp"
 #include "waferscan/recipe.hpp"
@@ -19,9 +20,11 @@ void preprocess_stage(Work& work, const Recipe& recipe, const cv::Mat& flat, con
 /// compares, thresholds and extracts blobs as unclassified defects. With a detection profile (from
 /// a model that carries one, e.g. data/models/deeppcb.json) it detects with profile->spec instead
 /// of the recipe's settings and refines the blobs as training did (classify::refine_blobs: edge
-/// lines dropped, pieces merged, context features, reported boxes).
+/// lines dropped, pieces merged, context features, reported boxes). `pyramid` (optional):
+/// kernels::golden_pyramid(golden), used when the frame is aligned to `golden`.
 void detect_stage(Work& work, const Recipe& recipe, const cv::Mat& golden, const Checkpoint& cp,
-                  const classify::DetectionProfile* profile = nullptr);
+                  const classify::DetectionProfile* profile = nullptr,
+                  const kernels::GoldenPyramid* pyramid = nullptr);
 
 /// The detection profile `classifier` carries, or nullptr (none, or no classifier).
 const classify::DetectionProfile* detection_profile(const classify::Classifier* classifier);

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <string>
 #include <tuple>
+#include <utility>
 
 namespace ws::kernels::test {
 namespace {
@@ -69,6 +70,51 @@ TEST(Align, ASecondCallTakesItsPyramidFromTheFrameBuffers) {
   cv::Mat level1;  // the first level's size: a buffer the calls gave back is waiting for it
   frame_buffers().create(level1, {160, 128}, CV_8UC1);
   EXPECT_EQ(frame_buffers().fresh(), fresh);
+}
+
+TEST(Align, AGoldenPyramidGivesTheSameResult) {
+  const cv::Mat golden = make_pattern({333, 301}, 0.0, 41);
+  const GoldenPyramid pyramid = golden_pyramid(golden, 16);
+  ASSERT_EQ(pyramid.halves.size(),
+            static_cast<std::size_t>(pyramid_levels(golden.size(), 1 << 20)));
+  ASSERT_GE(pyramid.halves.size(), 2U);
+  EXPECT_EQ(pyramid.halves[0].size(), cv::Size(166, 150));
+  EXPECT_EQ(pyramid.halves[1].size(), cv::Size(83, 75));
+  for (const auto& [dx, dy] : {std::pair{0, 0}, std::pair{9, -4}, std::pair{-21, 17}}) {
+    const cv::Mat frame = shifted(golden, dx, dy);
+    for (const int radius : {2, 12, 30}) {
+      const AlignResult plain = align(frame, golden, radius, 16, Checkpoint());
+      const AlignResult reused = align(frame, golden, radius, 16, Checkpoint(), &pyramid);
+      ASSERT_EQ(reused.status, Status::ok);
+      EXPECT_EQ(reused.dx, plain.dx) << dx << "," << dy << " radius " << radius;
+      EXPECT_EQ(reused.dy, plain.dy);
+      EXPECT_EQ(reused.confidence, plain.confidence);
+      EXPECT_EQ(reused.subpixel_dx, plain.subpixel_dx);
+      EXPECT_EQ(reused.levels, plain.levels);
+    }
+  }
+  EXPECT_EQ(align(shifted(golden, 9, -4), golden, 30, 16, Checkpoint(), &pyramid).dx, 9);
+}
+
+TEST(Align, ThePyramidsHalvesAreTheOnesSearched) {
+  // Halves replaced by blank images: a call that uses them finds nothing at the coarse levels, so
+  // its result differs from the plain call's. (Proves the halves are used, not remade.)
+  const cv::Mat golden = make_pattern({333, 301}, 0.0, 41);
+  GoldenPyramid blank = golden_pyramid(golden, 16);
+  for (cv::Mat& half : blank.halves) half = cv::Mat(half.size(), CV_8UC1, cv::Scalar(0));
+  const cv::Mat frame = shifted(golden, -21, 17);
+  const AlignResult plain = align(frame, golden, 30, 16, Checkpoint());
+  const AlignResult reused = align(frame, golden, 30, 16, Checkpoint(), &blank);
+  ASSERT_GT(plain.levels, 1);
+  EXPECT_EQ(plain.dx, -21);
+  EXPECT_FALSE(reused.dx == plain.dx && reused.dy == plain.dy &&
+               reused.confidence == plain.confidence);
+}
+
+TEST(Align, APyramidOfAnotherImageIsRefused) {
+  const cv::Mat golden = make_pattern({128, 96}, 0.0, 43);
+  const GoldenPyramid pyramid = golden_pyramid(golden.clone(), 16);  // same pixels, other image
+  EXPECT_THROW((void)align(golden, golden, 8, 16, Checkpoint(), &pyramid), std::invalid_argument);
 }
 
 TEST(Align, NoContrastGivesZeroShiftAndConfidence) {
