@@ -2,6 +2,7 @@
 #pragma once
 
 #include "kernels/status.hpp"
+#include "kernels/stores.hpp"
 #include "waferscan/cancel.hpp"
 
 #include <opencv2/core.hpp>
@@ -22,9 +23,10 @@ cv::Rect valid_region(cv::Size size, int dx, int dy);
 /// @param cp             polled once per band.
 /// @param out            CV_8UC1 of frame's size; reused (see output_for) when it already has
 ///                       that size and type and overlaps no input.
+/// @param stores         regular or streaming stores into out (see Stores); the same pixels.
 /// @return canceled if `cp` fired (out unspecified), else ok.
 /// @throws std::invalid_argument for wrong types, sizes or band_rows. Thread safety: pure.
 Status absdiff_shifted(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy, int band_rows,
-                       const Checkpoint& cp, cv::Mat& out);
+                       const Checkpoint& cp, cv::Mat& out, Stores stores = Stores::automatic);
 
 }  // namespace ws::kernels

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "kernels/status.hpp"
+#include "kernels/stores.hpp"
 #include "waferscan/cancel.hpp"
 
 #include <opencv2/core.hpp>
@@ -19,8 +20,10 @@ namespace ws::kernels {
 /// @param out        CV_8UC1 of src's size; may be src itself.
 ///                   Reused (see output_for) when it already has that size and type
 ///                   and overlaps no input.
+/// @param stores     regular or streaming stores into out (see Stores); the same pixels.
 /// @return canceled if `cp` fired (out unspecified), else ok.
 /// @throws std::invalid_argument for a wrong type or band_rows. Thread safety: pure.
-Status threshold(const cv::Mat& src, int level, int band_rows, const Checkpoint& cp, cv::Mat& out);
+Status threshold(const cv::Mat& src, int level, int band_rows, const Checkpoint& cp, cv::Mat& out,
+                 Stores stores = Stores::automatic);
 
 }  // namespace ws::kernels
