@@ -135,6 +135,19 @@ Bench ours_image(ImageKernel kernel, bool with_cp) {
   };
 }
 
+// A kernel of ours with a choice of stores, run without a checkpoint.
+using StoresKernel = Status (*)(const Frames& f, ws::kernels::Stores stores, cv::Mat& out);
+
+Bench ours_image_with(ws::kernels::Stores stores, StoresKernel kernel) {
+  return [stores, kernel](benchmark::State& state) {
+    cv::Mat out;
+    run_kernel(state, false, [&](const Frames& f, const Checkpoint&) {
+      benchmark::DoNotOptimize(kernel(f, stores, out));
+      benchmark::DoNotOptimize(out.data);
+    });
+  };
+}
+
 Bench ours_fused_blobs(bool with_cp) {
   return [with_cp](benchmark::State& state) {
     std::vector<ws::BlobFeatures> blobs;
@@ -315,6 +328,15 @@ void sizes_and_threads(benchmark::internal::Benchmark* b) {
   b->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 
+// Sizes around the last-level cache (32 MiB on the VM measured): 4, 8, 16, 32 and 64 MiB outputs.
+void stores_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"side", "threads"});
+  for (const int side : {2048, 2896, 4096, 5793, 8192}) {
+    for (const int threads : {1, 2}) b->Args({side, threads});
+  }
+  b->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
 void stop_args(benchmark::internal::Benchmark* b) {
   sizes_and_threads(b);
   b->Iterations(40);
@@ -367,6 +389,30 @@ void add(const std::string& name, Bench run, void (*args)(benchmark::internal::B
     add(kernel + "/cp", k.ours(true), sizes_and_threads);
     add(kernel + "/nocp", k.ours(false), sizes_and_threads);
     if (k.opencv) add(kernel + "/opencv", k.opencv, sizes_and_threads);
+  }
+  // Regular vs streaming stores, forced, across the cache size: where Stores::automatic switches.
+  for (const auto& [name, stores] : {std::pair{"regular", ws::kernels::Stores::regular},
+                                     std::pair{"streaming", ws::kernels::Stores::streaming}}) {
+    add(std::string("stores/absdiff/") + name,
+        ours_image_with(stores,
+                        [](const Frames& f, ws::kernels::Stores st, cv::Mat& out) {
+                          return ws::kernels::absdiff_shifted(f.frame, f.golden, 0, 0, kBand,
+                                                              Checkpoint(), out, st);
+                        }),
+        stores_args);
+    add(std::string("stores/absdiff_shifted/") + name,
+        ours_image_with(stores,
+                        [](const Frames& f, ws::kernels::Stores st, cv::Mat& out) {
+                          return ws::kernels::absdiff_shifted(f.frame, f.golden, f.dx, f.dy, kBand,
+                                                              Checkpoint(), out, st);
+                        }),
+        stores_args);
+    add(std::string("stores/threshold/") + name,
+        ours_image_with(stores,
+                        [](const Frames& f, ws::kernels::Stores st, cv::Mat& out) {
+                          return ws::kernels::threshold(f.frame, 127, kBand, Checkpoint(), out, st);
+                        }),
+        stores_args);
   }
   add("detect/fused", ours_detect(ws::kernels::DetectPath::fused), sizes_and_threads);
   add("detect/separate", ours_detect(ws::kernels::DetectPath::separate), sizes_and_threads);
