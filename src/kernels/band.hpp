@@ -6,9 +6,11 @@
 #include "waferscan/cancel.hpp"
 
 #include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
 #include <atomic>
@@ -34,6 +36,13 @@ inline void require_band_rows(int band_rows, const char* kernel) {
 /// context, an enclosing parallel algorithm's) was cancelled. About 10 ns.
 inline bool enclosing_context_canceled() noexcept {
   return tbb::is_current_task_group_canceling();
+}
+
+/// True when no other thread can take a task from the calling one: a one-thread arena, or
+/// `tbb::global_control max_allowed_parallelism 1`. About 0.1 us.
+inline bool one_thread_only() {
+  return tbb::this_task_arena::max_concurrency() <= 1 ||
+         tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism) <= 1;
 }
 
 /// Number of bands of at most `band_rows` rows covering `rows` rows.
@@ -66,8 +75,8 @@ Status for_each_band(int rows, int band_rows, const Checkpoint& cp, Body&& body)
 /// task_group_context: cancelling it (g.cancel() on the graph whose node body calls this) drops
 /// the bands not yet started, and the bands already started see it at their checkpoint. With an
 /// enabled checkpoint each band first polls `cp` and the context; once one band sees a stop, the
-/// remaining bands return at once. Under `tbb::global_control max_allowed_parallelism 1` the bands
-/// run in order on the calling thread.
+/// remaining bands return at once. With one thread to run them (one_thread_only()) the bands run
+/// in order on the calling thread as for_each_band() runs them, with no tasks.
 /// @return canceled if `cp` fired or the enclosing context was cancelled (some bands may not have
 /// run), else ok.
 template <BandBody Body>
@@ -79,6 +88,17 @@ Status parallel_bands(int rows, int band_rows, const Checkpoint& cp, Body&& body
   if (bands == 1) {
     // One band: no task, same checks as the serial loop.
     return for_each_band(rows, band_rows, cp, body);
+  }
+  if (one_thread_only()) {
+    // Nobody to share the bands with: no tasks (each costs more than a small band of a
+    // memory-bound kernel is worth). The same checks as the tasks get: TBB skips a task whose
+    // context was cancelled even when the checkpoint is disabled.
+    if (cp.enabled()) return for_each_band(rows, band_rows, cp, body);
+    for (int b = 0; b < bands; ++b) {
+      if (enclosing_context_canceled()) return Status::canceled;
+      run_band(b);
+    }
+    return enclosing_context_canceled() ? Status::canceled : Status::ok;
   }
   if (!cp.enabled()) {
     tbb::parallel_for(
