@@ -3,7 +3,8 @@
 # with repetitions, peak RSS (one process per point), the stop-latency series and the band-size
 # trade-off (table + PNG), then writes a Markdown summary with the machine and its load.
 #   benchmarks/run_pipeline.sh [BUILD_DIR]   (default build/pbench; build target bench_pipeline)
-# Environment: WS_REPS (throughput repetitions and pairs, default 5), WS_STOPS (stops per series, default
+# Environment: WS_REPS (throughput repetitions, default 5), WS_PAIRS (paired serial/graph runs per
+# case, default 15), WS_STOPS (stops per series, default
 # 200), WS_BAND_STOPS (aborts per band size, default 30), WS_LONG_SITES (default 5000).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,6 +12,7 @@ build=${1:-$root/build/pbench}
 bin=$build/benchmarks/pipeline/bench_pipeline
 out=$root/benchmarks/results
 reps=${WS_REPS:-5}
+pairs=${WS_PAIRS:-15}
 stops=${WS_STOPS:-200}
 band_stops=${WS_BAND_STOPS:-30}
 long_sites=${WS_LONG_SITES:-5000}
@@ -26,8 +28,13 @@ echo "== throughput (4096^2, $reps repetitions)" >&2
 # Interleaved: the repetitions of all cases run in a shuffled order, so a slow spell of the shared
 # machine does not land on one case only.
 "$bin" --benchmark_repetitions="$reps" --benchmark_enable_random_interleaving=true \
-  --benchmark_display_aggregates_only=true \
+  --benchmark_display_aggregates_only=true --benchmark_filter='^(serial|graph|realistic)/' \
   --benchmark_out="$out/pipeline_throughput.json" --benchmark_out_format=json
+
+echo "== paired serial/graph runs (4096^2, $pairs pairs per case)" >&2
+"$bin" --benchmark_repetitions="$pairs" --benchmark_enable_random_interleaving=true \
+  --benchmark_display_aggregates_only=true --benchmark_filter='^paired/' \
+  --benchmark_out="$out/pipeline_paired.json" --benchmark_out_format=json
 
 echo "== peak RSS vs cap (100 sites of 4096^2), one process each" >&2
 : > "$out/pipeline_rss.jsonl"
