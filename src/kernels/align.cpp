@@ -220,11 +220,11 @@ GoldenPyramid golden_pyramid(const cv::Mat& golden, int band_rows) {
   const int levels = golden.empty() ? 0 : pyramid_levels(golden.size(), INT_MAX);
   const Checkpoint never;
   for (int l = 1; l <= levels; ++l) {
-    // Its own buffers, not frame_buffers(): the pyramid lives as long as the run.
+    // In frame_buffers() like every level: held for the run, given back when the run ends.
     cv::Mat half;
     (void)downsample2(pyramid.halves.empty() ? golden : pyramid.halves.back(), band_rows, never,
                       half);
-    pyramid.halves.push_back(half.clone());
+    pyramid.halves.push_back(half);
   }
   return pyramid;
 }
