@@ -106,18 +106,10 @@ void BM_Paired(benchmark::State& state) {
   const auto cap = static_cast<std::size_t>(state.range(2));
   static int pair = 0;
   for (auto _ : state) {
-    ws::bench::Throughput serial;
-    ws::bench::Throughput graph;
-    if (pair++ % 2 == 0) {
-      serial = b.run_serial(frames, true);
-      graph = b.run_graph(frames, cap);
-    } else {
-      graph = b.run_graph(frames, cap);
-      serial = b.run_serial(frames, true);
-    }
-    report(state, graph);
-    state.counters["serial_fps"] = benchmark::Counter(serial.fps());
-    state.counters["ratio"] = benchmark::Counter(graph.fps() / serial.fps());
+    const ws::bench::Pair p = b.run_pair(frames, cap, pair++ % 2 == 0);
+    report(state, p.graph);
+    state.counters["serial_fps"] = benchmark::Counter(p.serial.fps());
+    state.counters["ratio"] = benchmark::Counter(p.ratio());
   }
 }
 

@@ -66,28 +66,20 @@ int cmd_bench(const BenchArgs& a) {
   // One untimed pass first: the first frames pay for page faults and cold caches, which would
   // otherwise count against whichever variant runs first.
   b.run_serial(std::min<std::size_t>(a.frames, 2), false);
-  // The ratio from pairs: the serial loop and the graph back to back (alternating which goes
-  // first), the ratio taken per pair and its median reported. On a shared machine the speed of
-  // both drifts over minutes; a pair sees the same machine. Frames/s are the pairs' medians.
+  // The ratio from pairs (PipelineBench::run_pair), alternating which goes first; frames/s are the
+  // pairs' medians.
   nlohmann::json pair_rows = nlohmann::json::array();
   std::vector<double> graph_fps;
   std::vector<double> serial_fps;
   std::vector<double> ratios;
-  bench::Throughput serial;
-  bench::Throughput graph;
+  bench::Pair last;
   for (std::size_t k = 0; k < a.pairs; ++k) {
-    if (k % 2 == 0) {
-      serial = b.run_serial(a.frames, true);
-      graph = b.run_graph(a.frames, cap);
-    } else {
-      graph = b.run_graph(a.frames, cap);
-      serial = b.run_serial(a.frames, true);
-    }
-    const double r = serial.fps() > 0 ? graph.fps() / serial.fps() : 0.0;
-    graph_fps.push_back(graph.fps());
-    serial_fps.push_back(serial.fps());
-    ratios.push_back(r);
-    pair_rows.push_back({{"graph", graph.fps()}, {"serial", serial.fps()}, {"ratio", r}});
+    last = b.run_pair(a.frames, cap, k % 2 == 0);
+    graph_fps.push_back(last.graph.fps());
+    serial_fps.push_back(last.serial.fps());
+    ratios.push_back(last.ratio());
+    pair_rows.push_back(
+        {{"graph", last.graph.fps()}, {"serial", last.serial.fps()}, {"ratio", last.ratio()}});
   }
   const bench::Throughput serial_par = b.run_serial(a.frames, false);
   const double graph_median = bench::percentiles(graph_fps).p50;
@@ -133,9 +125,9 @@ int cmd_bench(const BenchArgs& a) {
                         {"frame_size", a.size},
                         {"frames", a.frames},
                         {"in_flight", cap},
-                        {"max_in_flight", graph.max_in_flight},
+                        {"max_in_flight", last.graph.max_in_flight},
                         {"cores", std::thread::hardware_concurrency()},
-                        {"sites_done", {{"graph", graph.done}, {"serial", serial.done}}}};
+                        {"sites_done", {{"graph", last.graph.done}, {"serial", last.serial.done}}}};
   if (a.json) {
     std::cout << out.dump(2) << std::endl;
     return 0;

@@ -183,6 +183,18 @@ Throughput PipelineBench::run_serial(std::size_t frames, bool one_thread) {
   return t;
 }
 
+Pair PipelineBench::run_pair(std::size_t frames, std::size_t in_flight, bool serial_first) {
+  Pair p;
+  if (serial_first) {
+    p.serial = run_serial(frames, true);
+    p.graph = run_graph(frames, in_flight);
+  } else {
+    p.graph = run_graph(frames, in_flight);
+    p.serial = run_serial(frames, true);
+  }
+  return p;
+}
+
 StopSample PipelineBench::stop_once(StopStrength strength, std::chrono::microseconds delay,
                                     std::size_t frames, std::size_t in_flight,
                                     bool kernel_checkpoints) {

@@ -45,6 +45,14 @@ struct Throughput {
   }
 };
 
+/// The one-thread serial loop and the graph over the same frames, run back to back.
+struct Pair {
+  Throughput serial;
+  Throughput graph;
+  /// Graph frames/s over serial frames/s (0 if the serial loop measured nothing).
+  [[nodiscard]] double ratio() const { return serial.fps() > 0 ? graph.fps() / serial.fps() : 0.0; }
+};
+
 /// One stop request's latencies, from the request to the graph being quiet and to the hardware
 /// being safe (the safe-stop sequence finished). `hit` is false when the run had already finished.
 struct StopSample {
@@ -91,6 +99,11 @@ class PipelineBench {
   /// `one_thread` runs it in a one-thread task_arena (no parallel bands inside the kernels);
   /// otherwise the kernels' bands use every core, one frame at a time.
   Throughput run_serial(std::size_t frames, bool one_thread);
+
+  /// run_serial(frames, true) and run_graph(frames, in_flight) back to back, the serial loop first
+  /// when `serial_first`. On a shared machine the speed of both drifts over minutes; a pair sees
+  /// the same machine, so callers take the ratio per pair (alternating the order) and its median.
+  Pair run_pair(std::size_t frames, std::size_t in_flight, bool serial_first);
 
   /// Starts a run of `frames` sites and requests `strength` `delay` after the run started.
   StopSample stop_once(StopStrength strength, std::chrono::microseconds delay, std::size_t frames,

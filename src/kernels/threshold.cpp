@@ -37,11 +37,20 @@ void threshold_row(const std::uint8_t* __restrict s, std::uint8_t* __restrict d,
   for (; x < n; ++x) d[x] = s[x] > level ? std::uint8_t{255} : std::uint8_t{0};
 }
 
-// One row with streaming stores. `level` < 0 fills with 255, >= 255 with 0 (as the caller
-// clamps it). SSE2 has no unsigned byte compare: s > lv is max(s, lv + 1) == s.
-void threshold_row_streamed(const std::uint8_t* s, std::uint8_t* d, std::ptrdiff_t n, int level) {
+// One run with regular stores, `level` clamped to -1..255: < 0 sets every pixel, 255 none.
+void threshold_run(const std::uint8_t* s, std::uint8_t* d, std::ptrdiff_t n, int level) {
+  if (level < 0 || level >= 255) {
+    std::fill(d, d + n, level < 0 ? std::uint8_t{255} : std::uint8_t{0});
+  } else {
+    threshold_row(s, d, n, static_cast<std::uint8_t>(level));
+  }
+}
+
+// The same with streaming stores for the whole cache lines (threshold_run for the partial lines
+// at the ends). SSE2 has no unsigned byte compare: s > lv is max(s, lv + 1) == s.
+void threshold_run_streamed(const std::uint8_t* s, std::uint8_t* d, std::ptrdiff_t n, int level) {
   const auto regular = [s, d, level](std::ptrdiff_t begin, std::ptrdiff_t end) {
-    for (std::ptrdiff_t x = begin; x < end; ++x) d[x] = s[x] > level ? 255 : 0;
+    threshold_run(s + begin, d + begin, end - begin, level);
   };
 #if defined(__SSE2__)
   if (level < 0 || level >= 255) {
@@ -76,33 +85,17 @@ Status threshold(const cv::Mat& src, int level, int band_rows, const Checkpoint&
   const int width = src.cols;
   // Clamp once so the comparison runs on bytes: level < 0 sets everything, >= 255 nothing.
   const int clamped = std::clamp(level, -1, 255);
+  const auto write_run = stream ? threshold_run_streamed : threshold_run;
   const Status status = parallel_bands(src.rows, band_rows, cp, [&](int begin, int end) {
-    // Locals, not captures: a byte store could alias a captured bound and stop vectorisation.
-    const int n = width;
-    if (stream) {
-      if (whole_rows) {
-        threshold_row_streamed(src.ptr<std::uint8_t>(begin), dst.ptr<std::uint8_t>(begin),
-                               static_cast<std::ptrdiff_t>(end - begin) * n, clamped);
-      } else {
-        for (int y = begin; y < end; ++y) {
-          threshold_row_streamed(src.ptr<std::uint8_t>(y), dst.ptr<std::uint8_t>(y), n, clamped);
-        }
-      }
-      stream_fence();
-      return;
-    }
     // A band of continuous images is one run; otherwise row by row.
     const int runs = whole_rows ? 1 : end - begin;
-    const std::ptrdiff_t length = whole_rows ? static_cast<std::ptrdiff_t>(end - begin) * n : n;
+    const std::ptrdiff_t length =
+        whole_rows ? static_cast<std::ptrdiff_t>(end - begin) * width : width;
     for (int r = 0; r < runs; ++r) {
-      const auto* s = src.ptr<std::uint8_t>(begin + r);
-      auto* d = dst.ptr<std::uint8_t>(begin + r);
-      if (clamped < 0 || clamped >= 255) {
-        std::fill(d, d + length, clamped < 0 ? std::uint8_t{255} : std::uint8_t{0});
-      } else {
-        threshold_row(s, d, length, static_cast<std::uint8_t>(clamped));
-      }
+      write_run(src.ptr<std::uint8_t>(begin + r), dst.ptr<std::uint8_t>(begin + r), length,
+                clamped);
     }
+    if (stream) stream_fence();
   });
   if (status == Status::ok) out = dst;
   return status;
