@@ -413,6 +413,12 @@ void add(const std::string& name, Bench run, void (*args)(benchmark::internal::B
                           return ws::kernels::threshold(f.frame, 127, kBand, Checkpoint(), out, st);
                         }),
         stores_args);
+    add(std::string("stores/median3/") + name,
+        ours_image_with(stores,
+                        [](const Frames& f, ws::kernels::Stores st, cv::Mat& out) {
+                          return ws::kernels::median3(f.frame, kBand, Checkpoint(), out, st);
+                        }),
+        stores_args);
   }
   add("detect/fused", ours_detect(ws::kernels::DetectPath::fused), sizes_and_threads);
   add("detect/separate", ours_detect(ws::kernels::DetectPath::separate), sizes_and_threads);

@@ -121,8 +121,8 @@ TEST_P(CancelledContext, KernelReturnsCanceledWithOrWithoutCheckpoint) {
 
 INSTANTIATE_TEST_SUITE_P(AllParallelKernels, CancelledContext,
                          ::testing::Range<std::size_t>(0, cases().size()),
-                         [](const ::testing::TestParamInfo<std::size_t>& info) {
-                           return cases()[info.param].name;
+                         [](const ::testing::TestParamInfo<std::size_t>& param_info) {
+                           return cases()[param_info.param].name;
                          });
 
 // A cancel from another thread while a kernel runs on a large frame: it returns canceled (the

@@ -194,8 +194,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Combine(::testing::Values(cv::Size(1, 1), cv::Size(37, 1), cv::Size(1, 29),
                                          cv::Size(2, 2), cv::Size(17, 23), cv::Size(64, 64),
                                          cv::Size(257, 129),
-                                         // wider than the median's 1024-column tiles: a full
-                                         // tile plus one column, and two plus a partial one
+                                         // many of the median's 64-pixel vectors and a part
                                          cv::Size(1025, 3), cv::Size(2100, 4)),
                        ::testing::Values(Fill::random, Fill::zero, Fill::full, Fill::sparse),
                        ::testing::Values(1, 7, 64)),

@@ -1,0 +1,115 @@
+// median3 and flat_field_median3 on every width around the 64-pixel vector steps (the one-pixel
+// path below 66 columns, the edge columns, the partial vectors at either end), on odd and even
+// heights and bands (rows go in pairs), with regular and streaming stores into outputs at any
+// alignment: exactly OpenCV's result, and nothing written outside the output.
+#include "kernels/flat_field.hpp"
+#include "kernels/median3.hpp"
+#include "test_images.hpp"
+
+#include <gtest/gtest.h>
+#include <opencv2/imgproc.hpp>
+
+#include <string>
+
+namespace ws::kernels::test {
+namespace {
+
+constexpr std::uint8_t kGuard = 0x5A;
+constexpr int kWidths[] = {1, 2, 3, 63, 64, 65, 66, 67, 127, 128, 129, 130, 131, 193, 200, 257};
+constexpr int kHeights[] = {1, 2, 3, 5, 8};
+constexpr int kBands[] = {1, 2, 3, 64};
+// Column offsets of the output view: its rows start at every kind of alignment, and since the
+// buffer's stride is not a multiple of 64, consecutive rows sit differently in their cache lines.
+constexpr int kOffsets[] = {0, 1, 17, 63};
+
+// A guard-filled buffer and a view of `size` inside it at column `offset`, row 1.
+struct Guarded {
+  cv::Mat big;
+  cv::Mat view;
+  Guarded(cv::Size size, int offset)
+      : big(size.height + 2, size.width + offset + 19, CV_8UC1, cv::Scalar(kGuard)),
+        view(big(cv::Rect({offset, 1}, size))) {}
+  // Bytes outside the view that are no longer kGuard (overwrites the view).
+  int damage() {
+    view.setTo(kGuard);
+    return static_cast<int>(big.total()) - cv::countNonZero(big == kGuard);
+  }
+};
+
+std::string where(cv::Size size, int band, Stores stores, int offset) {
+  return std::to_string(size.width) + "x" + std::to_string(size.height) + " band " +
+         std::to_string(band) + (stores == Stores::streaming ? " streaming" : " regular") +
+         (offset < 0 ? std::string(", fresh output") : ", view at " + std::to_string(offset));
+}
+
+// Runs `kernel(band, stores, out)` into a fresh output and into guarded views at every offset.
+template <typename Kernel>
+void expect_everywhere(cv::Size size, const cv::Mat& expected, Kernel&& kernel) {
+  for (const int band : kBands) {
+    for (const Stores stores : {Stores::regular, Stores::streaming}) {
+      cv::Mat fresh;
+      ASSERT_EQ(kernel(band, stores, fresh), Status::ok);
+      EXPECT_EQ(count_differences(fresh, expected), 0) << where(size, band, stores, -1);
+      for (const int offset : kOffsets) {
+        Guarded out(size, offset);
+        const std::uint8_t* at = out.view.data;
+        ASSERT_EQ(kernel(band, stores, out.view), Status::ok);
+        ASSERT_EQ(out.view.data, at) << "the output view was reused";
+        EXPECT_EQ(count_differences(out.view, expected), 0) << where(size, band, stores, offset);
+        EXPECT_EQ(out.damage(), 0) << where(size, band, stores, offset);
+      }
+    }
+  }
+}
+
+TEST(Median3Shapes, EveryWidthAroundTheVectorStepsMatchesCvMedianBlur) {
+  for (const int height : kHeights) {
+    for (const int width : kWidths) {
+      const cv::Size size(width, height);
+      const cv::Mat src = make_image(size, Fill::random, 31 + width * 7 + height);
+      cv::Mat expected;
+      cv::medianBlur(src, expected, 3);
+      expect_everywhere(size, expected, [&](int band, Stores stores, cv::Mat& out) {
+        return median3(src, band, Checkpoint(), out, stores);
+      });
+    }
+  }
+}
+
+TEST(Median3Shapes, FlatFieldMedianOnEveryWidthEqualsFlatFieldThenCvMedianBlur) {
+  for (const int height : kHeights) {
+    for (const int width : kWidths) {
+      const cv::Size size(width, height);
+      const cv::Mat raw = make_image(size, Fill::random, 41 + width * 5 + height);
+      cv::Mat flat(size, CV_32FC1);
+      cv::randu(flat, 0.5, 1.5);
+      cv::Mat corrected;
+      ASSERT_EQ(flat_field(raw, flat, 64, Checkpoint(), corrected), Status::ok);
+      cv::Mat expected;
+      cv::medianBlur(corrected, expected, 3);
+      expect_everywhere(size, expected, [&](int band, Stores stores, cv::Mat& out) {
+        return flat_field_median3(raw, flat, band, Checkpoint(), out, stores);
+      });
+    }
+  }
+}
+
+// The input may be a view too (rows not continuous, at any alignment).
+TEST(Median3Shapes, ViewInputMatchesCvMedianBlur) {
+  const cv::Size size(300, 9);
+  const cv::Mat src = make_image(size, Fill::random, 77);
+  cv::Mat expected;
+  cv::medianBlur(src, expected, 3);
+  for (const int offset : kOffsets) {
+    Guarded in(size, offset);
+    src.copyTo(in.view);
+    for (const Stores stores : {Stores::regular, Stores::streaming}) {
+      cv::Mat out;
+      ASSERT_EQ(median3(in.view, 4, Checkpoint(), out, stores), Status::ok);
+      EXPECT_EQ(count_differences(out, expected), 0) << where(size, 4, stores, offset);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ws::kernels::test
