@@ -132,7 +132,9 @@ TEST_P(CliSignal, StopsSafelyAndTheNextRunCompletes) {
   ASSERT_TRUE(p.wait_for_line("\"type\":\"site\"", 60s)) << p.err();
   for (int i = 0; i < c.signals; ++i) {
     p.signal(c.sig);
-    if (i + 1 < c.signals) ASSERT_TRUE(p.wait_for_line("stop_requested", 30s));
+    if (i + 1 < c.signals) {
+      ASSERT_TRUE(p.wait_for_line("stop_requested", 30s));
+    }
   }
   const int code = p.wait(60s);
   ASSERT_EQ(code, c.exit_code) << p.err();
@@ -157,9 +159,10 @@ INSTANTIATE_TEST_SUITE_P(Signals, CliSignal,
                          ::testing::Values(SignalCase{SIGINT, 1, 130, "operator"},
                                            SignalCase{SIGINT, 2, 130, "operator"},
                                            SignalCase{SIGTERM, 1, 143, "shutdown"}),
-                         [](const auto& info) {
-                           return std::string(info.param.sig == SIGINT ? "SIGINT" : "SIGTERM") +
-                                  "x" + std::to_string(info.param.signals);
+                         [](const auto& param_info) {
+                           const SignalCase& c = param_info.param;
+                           return std::string(c.sig == SIGINT ? "SIGINT" : "SIGTERM") + "x" +
+                                  std::to_string(c.signals);
                          });
 
 TEST_F(Cli, QuietSilencesProgressButKeepsTheSummary) {
