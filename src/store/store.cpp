@@ -1,6 +1,7 @@
 // The results store: runs, their sites and defects, and the run journal, in one SQLite file.
 #include "waferscan/store.hpp"
 
+#include "store/checkpointer.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite.hpp"
 #include "store/timestamp.hpp"
@@ -103,8 +104,11 @@ void require_run_changed(const Database& db, RunId id, const char* operation) {
 }  // namespace
 
 struct Store::Impl {
-  explicit Impl(const std::filesystem::path& path) : db(path, kBusyTimeoutMs) {
+  explicit Impl(const std::filesystem::path& path)
+      : db(path, kBusyTimeoutMs), checkpointer(path, kBusyTimeoutMs) {
     open_pragmas(db);
+    // Commits never run a WAL checkpoint themselves: see Checkpointer.
+    checkpointer.attach(db.handle());
     store::ensure_schema(db);
     // Tables added after schema v1 without a migration step: created when missing.
     db.exec(kHardwareTables);
@@ -118,6 +122,7 @@ CREATE TABLE IF NOT EXISTS hardware_resets (
 CREATE TABLE IF NOT EXISTS run_owners (run_id INTEGER PRIMARY KEY, lock_path TEXT NOT NULL);
 )sql";
   Database db;
+  store::Checkpointer checkpointer;  // after db: stopped before the connection closes
 };
 
 Store::Store(const std::filesystem::path& path) : impl_(std::make_unique<Impl>(path)) {}
