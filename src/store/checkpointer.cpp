@@ -19,11 +19,25 @@ Checkpointer::~Checkpointer() {
     const std::lock_guard lock(mutex_);
     quit_ = true;
   }
-  wake_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
 void Checkpointer::attach(sqlite3* db) {
+  // The thread's connection is opened here, once: SQLite keeps a closed connection's file
+  // descriptor open while another connection of the process holds locks on the file, so one
+  // opened per checkpoint would leave a descriptor behind each time.
+  try {
+    auto own = std::make_unique<Database>(path_, busy_timeout_ms_);
+    // A new connection knows the file is in WAL mode only once it has read it; until then a
+    // checkpoint does nothing at all.
+    const std::string mode = own->query_text("PRAGMA journal_mode");
+    if (mode != "wal") throw StoreError(path_.string() + ": journal mode is '" + mode + "'");
+    own_ = std::move(own);
+  } catch (const std::exception& e) {
+    const std::lock_guard lock(mutex_);
+    failed_ = true;
+    last_error_ = e.what();
+  }
   attached_ = db;
   sqlite3_wal_hook(
       db,
@@ -45,60 +59,43 @@ void Checkpointer::on_commit(sqlite3* db, int wal_pages) {
   }
   if (quit_) return;
   requested_ = true;
-  if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
-  lock.unlock();
-  wake_.notify_one();
+  if (active_) return;  // run() sees the request before it leaves: both hold mutex_
+  // The previous thread, if any, has left run() (active_ is false): the join does not wait.
+  if (thread_.joinable()) thread_.join();
+  active_ = true;
+  thread_ = std::thread([this] { run(); });
 }
 
 void Checkpointer::run() {
   std::unique_lock lock(mutex_);
-  const auto give_up = [&](std::string why) {
-    failed_ = true;
+  while (requested_ && !quit_) {
     requested_ = false;
-    running_ = false;
-    last_error_ = std::move(why);
-    idle_.notify_all();
-  };
-  std::unique_ptr<Database> db;
-  try {
     lock.unlock();
-    db = std::make_unique<Database>(path_, busy_timeout_ms_);
-    // A new connection knows the file is in WAL mode only once it has read it; until then a
-    // checkpoint does nothing at all.
-    const std::string mode = db->query_text("PRAGMA journal_mode");
-    if (mode != "wal") throw StoreError(path_.string() + ": journal mode is '" + mode + "'");
-    lock.lock();
-  } catch (const std::exception& e) {
-    lock.lock();
-    give_up(e.what());
-    return;
-  }
-  for (;;) {
-    wake_.wait(lock, [&] { return requested_ || quit_; });
-    if (quit_) break;
-    requested_ = false;
-    running_ = true;
-    lock.unlock();
-    const int rc = sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+    const int rc = sqlite3_wal_checkpoint_v2(own_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                              nullptr, nullptr);
     const std::string message =
-        rc == SQLITE_OK || rc == SQLITE_BUSY ? std::string() : sqlite3_errmsg(db->handle());
+        rc == SQLITE_OK || rc == SQLITE_BUSY
+            ? std::string()
+            : path_.string() + ": background WAL checkpoint: " + sqlite3_errmsg(own_->handle());
     lock.lock();
-    running_ = false;
     if (!message.empty()) {
-      give_up(path_.string() + ": background WAL checkpoint: " + message);
-      return;
+      failed_ = true;
+      requested_ = false;
+      last_error_ = message;
+      break;
     }
     if (rc == SQLITE_OK) ++checkpoints_;
-    if (!requested_) idle_.notify_all();
   }
-  running_ = false;
+  active_ = false;
   idle_.notify_all();
 }
 
 void Checkpointer::drain() {
   std::unique_lock lock(mutex_);
-  idle_.wait(lock, [&] { return (!requested_ && !running_) || failed_ || quit_; });
+  idle_.wait(lock, [&] { return !active_; });
+  std::thread finished = std::move(thread_);
+  lock.unlock();
+  if (finished.joinable()) finished.join();
 }
 
 std::int64_t Checkpointer::checkpoints() const {

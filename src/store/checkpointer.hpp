@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -11,6 +12,8 @@
 struct sqlite3;
 
 namespace ws::store {
+
+class Database;
 
 /// Runs SQLite's passive WAL checkpoint, which copies committed pages from the write-ahead log
 /// into the database file and syncs both, on a background thread with its own connection.
@@ -24,10 +27,15 @@ namespace ws::store {
 /// writers) and when (the same 1000 pages) are unchanged, so is durability (synchronous=NORMAL
 /// syncs the WAL at checkpoints either way); only the thread that pays for it moves.
 ///
+/// The thread lives only while there is work: a commit that crosses the threshold starts it, it
+/// checkpoints until no request is left and ends. drain() waits for that and joins it, so that
+/// afterwards the store holds no extra thread (the store drains at the end of every run). Its
+/// connection is opened by attach() and kept: a fixed two or three file descriptors per store.
+///
 /// If the thread cannot open its connection or a checkpoint fails for a reason other than a busy
 /// database, the connection's own commits run the checkpoint again, as SQLite's automatic
-/// checkpoint would (failed() says so). Thread safety: attach() once, from the connection's
-/// thread; the hook runs on whichever thread commits; drain() and the counters from any thread.
+/// checkpoint would (failed() says so). Thread safety: attach() and drain() from the
+/// connection's thread (the hook runs on whichever thread commits); the counters from any.
 class Checkpointer {
  public:
   /// WAL size, in pages, from which a commit asks for a checkpoint (SQLite's default).
@@ -40,11 +48,11 @@ class Checkpointer {
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
 
-  /// Installs the commit hook on `db` (a connection to this file), which turns off its
-  /// automatic checkpoint.
+  /// Opens the thread's own connection and installs the commit hook on `db` (a connection to
+  /// this file, already in WAL mode), which turns off its automatic checkpoint.
   void attach(sqlite3* db);
 
-  /// Waits until no checkpoint is requested or running (for tests and orderly shutdown).
+  /// Waits until no checkpoint is requested or running and the thread has ended.
   void drain();
 
   /// Checkpoints run by the thread so far.
@@ -60,16 +68,16 @@ class Checkpointer {
   std::filesystem::path path_;
   int busy_timeout_ms_;
   sqlite3* attached_ = nullptr;
+  std::unique_ptr<Database> own_;  // the thread's connection; null if it could not be opened
   mutable std::mutex mutex_;
-  std::condition_variable wake_;
   std::condition_variable idle_;
   bool requested_ = false;
-  bool running_ = false;
+  bool active_ = false;  // the thread is in run()
   bool quit_ = false;
   bool failed_ = false;
   std::int64_t checkpoints_ = 0;
   std::string last_error_;
-  std::thread thread_;  // started by the first request
+  std::thread thread_;  // started by a request when not active_, joined by the next or drain()
 };
 
 }  // namespace ws::store

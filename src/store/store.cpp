@@ -284,6 +284,9 @@ void Store::finish_run(RunId id, RunState state, StopReason reason,
   require_run_changed(db, id, "finish_run");
   recount(db, id);
   tx.commit();
+  // The run is over: a checkpoint still running finishes now, so that no thread or file
+  // descriptor of the store outlives the run.
+  impl_->checkpointer.drain();
 }
 
 std::vector<SiteSpec> Store::resume_run(RunId id) {

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ws::store::test {
@@ -46,6 +47,15 @@ class CheckpointerTest : public ::testing::Test {
     sqlite3_bind_blob(st, 1, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
     EXPECT_EQ(sqlite3_step(st), SQLITE_DONE);
     sqlite3_finalize(st);
+  }
+  // Threads and open file descriptors of this process.
+  static std::pair<long, long> resources() {
+    const auto count = [](const char* dir) {
+      long n = 0;
+      for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+      return n;
+    };
+    return {count("/proc/self/task"), count("/proc/self/fd")};
   }
   [[nodiscard]] std::uintmax_t wal_bytes() const {
     std::error_code ec;
@@ -90,6 +100,20 @@ TEST_F(CheckpointerTest, OneCheckpointPerRequestAndNoneOnceTheWalRestarted) {
   commit_pages(10);  // the checkpointed WAL restarts from its start: 10 pages, no request
   cp.drain();
   EXPECT_EQ(cp.checkpoints(), 1);
+}
+
+// The thread lives only while there is work: after drain() no thread and no file descriptor of
+// the checkpointer is left (the store drains at the end of every run).
+TEST_F(CheckpointerTest, AfterDrainNoThreadOrDescriptorIsLeft) {
+  Checkpointer cp(path_, 5000);
+  cp.attach(db_);
+  const auto before = resources();
+  for (int round = 1; round <= 3; ++round) {
+    commit_pages(1100);
+    cp.drain();
+    EXPECT_EQ(cp.checkpoints(), round);
+    EXPECT_EQ(resources(), before) << "threads, file descriptors after round " << round;
+  }
 }
 
 TEST_F(CheckpointerTest, DestroyingItWhileItWorksIsSafe) {
