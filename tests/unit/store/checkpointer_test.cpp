@@ -107,8 +107,12 @@ TEST_F(CheckpointerTest, OneCheckpointPerRequestAndNoneOnceTheWalRestarted) {
 TEST_F(CheckpointerTest, AfterDrainNoThreadOrDescriptorIsLeft) {
   Checkpointer cp(path_, 5000);
   cp.attach(db_);
+  // A first round before counting: ThreadSanitizer's runtime starts a thread of its own the
+  // first time the process creates one.
+  commit_pages(1100);
+  cp.drain();
   const auto before = resources();
-  for (int round = 1; round <= 3; ++round) {
+  for (int round = 2; round <= 4; ++round) {
     commit_pages(1100);
     cp.drain();
     EXPECT_EQ(cp.checkpoints(), round);
