@@ -113,6 +113,19 @@ TEST_F(CheckpointerTest, OneCheckpointPerRequestAndNothingLeftAfterDrain) {
   EXPECT_EQ(cp.checkpoints(), 4);
 }
 
+// When the thread's connection cannot be opened, the commits checkpoint themselves, as SQLite's
+// automatic checkpoint does: the WAL stays bounded all the same.
+TEST_F(CheckpointerTest, WithoutItsConnectionTheCommitsCheckpointThemselves) {
+  Checkpointer cp(dir_ / "missing" / "results.db", 5000);  // a folder that does not exist
+  cp.attach(db_);
+  ASSERT_TRUE(cp.failed());
+  EXPECT_NE(cp.last_error().find("missing"), std::string::npos) << cp.last_error();
+  for (int i = 0; i < 150; ++i) commit_pages(40);
+  cp.drain();
+  EXPECT_EQ(cp.checkpoints(), 0);
+  EXPECT_LT(wal_bytes(), std::uintmax_t{2 * Checkpointer::kPages} * 4200);
+}
+
 TEST_F(CheckpointerTest, DestroyingItWhileItWorksIsSafe) {
   for (int round = 0; round < 5; ++round) {
     Checkpointer cp(path_, 5000);
