@@ -4,16 +4,13 @@
 #include "kernels/flat_field.hpp"
 #include "kernels/output.hpp"
 #include "kernels/simd.hpp"
+#include "kernels/stores.hpp"
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace ws::kernels {
 
@@ -129,20 +126,13 @@ template <bool kTwo>
   }
 }
 
-// 64 pixels at d with non-temporal stores (d 16-byte aligned), or with ordinary ones.
+// 64 pixels at d with streaming stores (d 16-byte aligned), or with ordinary ones.
 [[gnu::always_inline]] inline void put(std::uint8_t* d, const Vec& v, bool stream) {
-#if defined(__SSE2__)
   if (stream) {
-    for (int k = 0; k < kLanes; k += 16) {
-      __m128i part;
-      std::memcpy(&part, reinterpret_cast<const std::uint8_t*>(&v) + k, sizeof part);
-      _mm_stream_si128(reinterpret_cast<__m128i*>(d + k), part);
-    }
-    return;
+    stream_64(d, &v);
+  } else {
+    std::memcpy(d, &v, sizeof v);
   }
-#endif
-  (void)stream;
-  std::memcpy(d, &v, sizeof v);
 }
 
 // Output row y (and y + 1 with kTwo) of an n-pixel-wide image, n >= kMinVectorWidth. With

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -51,6 +52,21 @@ inline void stream_row(std::uint8_t* d, std::ptrdiff_t n, Vec16&& vec16, Regular
 #else
   (void)vec16;
   regular(std::ptrdiff_t{0}, n);
+#endif
+}
+
+/// Writes the 64 bytes at `src` to `d` (16-byte aligned, best a whole cache line) with streaming
+/// stores, for kernels that make a line's worth of output at a time. The caller runs
+/// stream_fence() as for stream_row(). Without SSE2: an ordinary copy.
+inline void stream_64(std::uint8_t* d, const void* src) {
+#if defined(__SSE2__)
+  for (int k = 0; k < 64; k += 16) {
+    __m128i part;
+    std::memcpy(&part, static_cast<const std::uint8_t*>(src) + k, sizeof part);
+    _mm_stream_si128(reinterpret_cast<__m128i*>(d + k), part);
+  }
+#else
+  std::memcpy(d, src, 64);
 #endif
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <utility>
 
 namespace ws::kernels::test {
 
@@ -99,6 +100,23 @@ inline int count_differences(const cv::Mat& a, const cv::Mat& b) {
   if (a.empty()) return 0;
   cv::Mat ne = a != b;
   return cv::countNonZero(ne.reshape(1));
+}
+
+/// What the margins around a guarded output keep, unless a kernel writes outside its output.
+inline constexpr std::uint8_t kGuard = 0xA5;
+
+/// A guard-filled buffer and an output view of `size` inside it at column `offset`, row 1, with
+/// margins on every side (19 columns on the right). Its rows are not continuous, and since the
+/// stride is not a multiple of 64, consecutive rows sit differently in their cache lines.
+inline std::pair<cv::Mat, cv::Mat> guarded_view(cv::Size size, int offset) {
+  cv::Mat big(size.height + 2, size.width + offset + 19, CV_8UC1, cv::Scalar(kGuard));
+  return {big, big(cv::Rect({offset, 1}, size))};
+}
+
+/// Bytes of `big` outside `inner` (a view into it) that are no longer kGuard; overwrites inner.
+inline int guard_damage(const cv::Mat& big, cv::Mat& inner) {
+  inner.setTo(kGuard);
+  return static_cast<int>(big.total()) - cv::countNonZero(big == kGuard);
 }
 
 }  // namespace ws::kernels::test

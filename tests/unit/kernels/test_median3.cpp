@@ -14,27 +14,11 @@
 namespace ws::kernels::test {
 namespace {
 
-constexpr std::uint8_t kGuard = 0x5A;
 constexpr int kWidths[] = {1, 2, 3, 63, 64, 65, 66, 67, 127, 128, 129, 130, 131, 193, 200, 257};
 constexpr int kHeights[] = {1, 2, 3, 5, 8};
 constexpr int kBands[] = {1, 2, 3, 64};
-// Column offsets of the output view: its rows start at every kind of alignment, and since the
-// buffer's stride is not a multiple of 64, consecutive rows sit differently in their cache lines.
+// Column offsets of the output view (guarded_view()): its rows start at every kind of alignment.
 constexpr int kOffsets[] = {0, 1, 17, 63};
-
-// A guard-filled buffer and a view of `size` inside it at column `offset`, row 1.
-struct Guarded {
-  cv::Mat big;
-  cv::Mat view;
-  Guarded(cv::Size size, int offset)
-      : big(size.height + 2, size.width + offset + 19, CV_8UC1, cv::Scalar(kGuard)),
-        view(big(cv::Rect({offset, 1}, size))) {}
-  // Bytes outside the view that are no longer kGuard (overwrites the view).
-  int damage() {
-    view.setTo(kGuard);
-    return static_cast<int>(big.total()) - cv::countNonZero(big == kGuard);
-  }
-};
 
 std::string where(cv::Size size, int band, Stores stores, int offset) {
   return std::to_string(size.width) + "x" + std::to_string(size.height) + " band " +
@@ -51,12 +35,12 @@ void expect_everywhere(cv::Size size, const cv::Mat& expected, Kernel&& kernel) 
       ASSERT_EQ(kernel(band, stores, fresh), Status::ok);
       EXPECT_EQ(count_differences(fresh, expected), 0) << where(size, band, stores, -1);
       for (const int offset : kOffsets) {
-        Guarded out(size, offset);
-        const std::uint8_t* at = out.view.data;
-        ASSERT_EQ(kernel(band, stores, out.view), Status::ok);
-        ASSERT_EQ(out.view.data, at) << "the output view was reused";
-        EXPECT_EQ(count_differences(out.view, expected), 0) << where(size, band, stores, offset);
-        EXPECT_EQ(out.damage(), 0) << where(size, band, stores, offset);
+        auto [big, view] = guarded_view(size, offset);
+        const std::uint8_t* at = view.data;
+        ASSERT_EQ(kernel(band, stores, view), Status::ok);
+        ASSERT_EQ(view.data, at) << "the output view was reused";
+        EXPECT_EQ(count_differences(view, expected), 0) << where(size, band, stores, offset);
+        EXPECT_EQ(guard_damage(big, view), 0) << where(size, band, stores, offset);
       }
     }
   }
@@ -101,11 +85,11 @@ TEST(Median3Shapes, ViewInputMatchesCvMedianBlur) {
   cv::Mat expected;
   cv::medianBlur(src, expected, 3);
   for (const int offset : kOffsets) {
-    Guarded in(size, offset);
-    src.copyTo(in.view);
+    auto [big, in] = guarded_view(size, offset);
+    src.copyTo(in);
     for (const Stores stores : {Stores::regular, Stores::streaming}) {
       cv::Mat out;
-      ASSERT_EQ(median3(in.view, 4, Checkpoint(), out, stores), Status::ok);
+      ASSERT_EQ(median3(in, 4, Checkpoint(), out, stores), Status::ok);
       EXPECT_EQ(count_differences(out, expected), 0) << where(size, 4, stores, offset);
     }
   }

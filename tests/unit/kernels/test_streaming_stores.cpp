@@ -16,8 +16,6 @@
 namespace ws::kernels::test {
 namespace {
 
-constexpr std::uint8_t kGuard = 0xA5;  // what the margins around an output view must keep
-
 // size, column offset of every view (input and output alike, so their alignments differ from
 // the allocation's), band rows
 using Param = std::tuple<cv::Size, int, int>;
@@ -39,8 +37,7 @@ class StreamingStores : public ::testing::TestWithParam<Param> {
 
   // An output view inside a guard-filled buffer; the kernel reuses it (same size and type).
   [[nodiscard]] std::pair<cv::Mat, cv::Mat> guarded_view() const {
-    cv::Mat big(size().height + 2, size().width + offset() + 19, CV_8UC1, cv::Scalar(kGuard));
-    return {big, big(cv::Rect({offset(), 1}, size()))};
+    return test::guarded_view(size(), offset());
   }
 
   // A continuous output that starts `offset() + 16` bytes into a guard-filled buffer, so its
@@ -48,12 +45,6 @@ class StreamingStores : public ::testing::TestWithParam<Param> {
   [[nodiscard]] std::pair<cv::Mat, cv::Mat> guarded_continuous() const {
     cv::Mat big(1, static_cast<int>(size().area()) + offset() + 48, CV_8UC1, cv::Scalar(kGuard));
     return {big, cv::Mat(size(), CV_8UC1, big.ptr() + offset() + 16)};
-  }
-
-  // Bytes of `big` outside `inner` that are no longer kGuard (overwrites inner).
-  static int guard_damage(const cv::Mat& big, cv::Mat& inner) {
-    inner.setTo(kGuard);
-    return static_cast<int>(big.total()) - cv::countNonZero(big == kGuard);
   }
 
   Checkpoint cp_;
