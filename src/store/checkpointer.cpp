@@ -71,12 +71,17 @@ void Checkpointer::run() {
   while (requested_ && !quit_) {
     requested_ = false;
     lock.unlock();
+    int wal_frames = 0;
     const int rc = sqlite3_wal_checkpoint_v2(own_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                             nullptr, nullptr);
-    const std::string message =
-        rc == SQLITE_OK || rc == SQLITE_BUSY
-            ? std::string()
-            : path_.string() + ": background WAL checkpoint: " + sqlite3_errmsg(own_->handle());
+                                             &wal_frames, nullptr);
+    std::string message;
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      message = path_.string() + ": background WAL checkpoint: " + sqlite3_errmsg(own_->handle());
+    } else if (rc == SQLITE_OK && wal_frames < 0) {
+      // SQLite's answer for a connection that does not see the file in WAL mode: nothing was
+      // checkpointed, and nothing would be.
+      message = path_.string() + ": background WAL checkpoint: the connection is not in WAL mode";
+    }
     lock.lock();
     if (!message.empty()) {
       failed_ = true;

@@ -113,6 +113,28 @@ TEST_F(CheckpointerTest, OneCheckpointPerRequestAndNothingLeftAfterDrain) {
   EXPECT_EQ(cp.checkpoints(), 4);
 }
 
+// A store attaches it to a file it has just created and put in WAL mode, before any table
+// exists: the thread's connection must see WAL mode there too, or its checkpoints do nothing.
+TEST_F(CheckpointerTest, WorksOnAFileJustPutInWalMode) {
+  sqlite3* fresh = nullptr;
+  const std::filesystem::path path = dir_ / "fresh.db";
+  ASSERT_EQ(sqlite3_open(path.c_str(), &fresh), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(fresh, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr), SQLITE_OK);
+  {
+    Checkpointer cp(path, 5000);
+    cp.attach(fresh);
+    EXPECT_FALSE(cp.failed()) << cp.last_error();
+    ASSERT_EQ(sqlite3_exec(fresh, "CREATE TABLE t (data BLOB)", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(fresh, "INSERT INTO t VALUES (zeroblob(4505600))", nullptr, nullptr, nullptr),
+        SQLITE_OK);  // 1100 pages
+    cp.drain();
+    EXPECT_EQ(cp.checkpoints(), 1);
+  }
+  sqlite3_close(fresh);
+}
+
 // When the thread's connection cannot be opened, the commits checkpoint themselves, as SQLite's
 // automatic checkpoint does: the WAL stays bounded all the same.
 TEST_F(CheckpointerTest, WithoutItsConnectionTheCommitsCheckpointThemselves) {
