@@ -1,6 +1,7 @@
 // Fault-injection specs: `TARGET=BEHAVIOUR@WHEN` strings from `--inject` and a recipe's `faults:`.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -73,6 +74,44 @@ struct FaultSpec {
 /// e.g. ("recipe.yaml", 12, "faults[0]"). `line` is 1-based, 0 when unknown.
 [[nodiscard]] FaultSpec parse_fault_spec(std::string_view spec, const std::string& file, int line,
                                          const std::string& key);
+
+/// Whether a fault fires on one call of its target: the one rule for `@WHEN`, used by the
+/// simulated devices and by the store-fault decorator alike.
+/// - `call:N`: the N-th (1-based) call of the target;
+/// - `site:N`: a call made for the recipe site with index N (`at_site(N)` says whether this call
+///   is: a device call matches every site at the stage position of site N, a store write the
+///   write of site N's result);
+/// - `p:P`: a deterministic draw with probability P from (`salt`, call): the same calls fire
+///   whatever the timing or the thread.
+/// Thread safety: pure.
+class FaultMatcher {
+ public:
+  /// `salt`: distinguishes the draws of the faults of one run (e.g. from the recipe seed and the
+  /// fault's position in the list).
+  FaultMatcher(FaultSpec spec, std::uint64_t salt) : spec_(spec), salt_(salt) {}
+  [[nodiscard]] const FaultSpec& spec() const noexcept { return spec_; }
+  template <typename AtSite>
+  [[nodiscard]] bool fires(std::uint64_t call, AtSite&& at_site) const {
+    switch (spec_.when) {
+      case FaultWhen::call:
+        return call == spec_.n;
+      case FaultWhen::site:
+        return at_site(spec_.n);
+      case FaultWhen::probability:
+        return draw(call) < spec_.p;
+    }
+    return false;
+  }
+
+ private:
+  [[nodiscard]] double draw(std::uint64_t call) const noexcept;  ///< in [0, 1)
+
+  FaultSpec spec_;
+  std::uint64_t salt_;
+};
+
+/// The salt of the `index`-th fault of a run seeded with `seed`.
+[[nodiscard]] std::uint64_t fault_salt(std::uint64_t seed, std::size_t index) noexcept;
 
 /// The canonical SPEC text: parse_fault_spec(to_string(f)) == f for every valid f. `error` on a
 /// machine-level target prints as `fire`; probabilities print in their shortest exact form.

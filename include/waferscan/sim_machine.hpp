@@ -5,6 +5,7 @@
 #include "waferscan/fault_spec.hpp"
 #include "waferscan/hardware.hpp"
 #include "waferscan/recipe.hpp"
+#include "waferscan/site.hpp"
 
 #include <opencv2/core.hpp>
 
@@ -109,6 +110,14 @@ class SimMachine {
   /// The faults on `target` ("store.write", "camera.capture", ...), in the order added; empty for
   /// an unknown target. For the parts of the system that inject their own (the store).
   [[nodiscard]] std::vector<FaultSpec> faults_for(std::string_view target) const;
+
+  /// The `store.write` faults as a decorator of a run's site writer: a write they match throws
+  /// StoreError("injected fault: SPEC: disk full"), as a full disk would, before `inner` stores
+  /// anything. `site:N` matches the write of the site with index N, `call:N` the N-th write of the
+  /// run (each decorator counts from 1), `p:P` a draw per write (FaultMatcher). Without such
+  /// faults it returns `inner` itself. Thread safety: the returned writer is called serially.
+  [[nodiscard]] std::function<void(SiteResult&)> decorate_site_writer(
+      std::function<void(SiteResult&)> inner) const;
 
   /// A test and teardown escape: ends every call blocked by an injected hang or ignore_abort, now
   /// and from now on (sticky: a hang that starts later ends at once). A released blocking call

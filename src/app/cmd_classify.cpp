@@ -1,6 +1,6 @@
 // `waferscan import pairs`, `train`, `score` and `crossval`: classification on labelled image sets.
 #include "app/commands.hpp"
-#include "classify/evaluation.hpp"
+#include "inspect/evaluation.hpp"
 #include "io/import_pairs.hpp"
 #include "waferscan/error.hpp"
 #include "waferscan/manifest.hpp"
@@ -66,8 +66,8 @@ int cmd_import_pairs(const std::string& dir, const std::string& out, const std::
 /// two binary images is ~0 or ~255, so a fixed level well above JPEG noise; every step documented
 /// in docs/classification.md.
 struct ProfileArgs {
-  classify::DetectionProfile p = [] {
-    classify::DetectionProfile d;
+  DetectionProfile p = [] {
+    DetectionProfile d;
     d.spec.threshold_sigma = 0;
     d.spec.min_threshold = 100;
     d.spec.min_area_px = 12;
@@ -174,15 +174,16 @@ void print_scores(const classify::Scorer& s, bool json, const Json& extra = {}) 
 }
 
 int cmd_train(const std::string& set, const std::string& out, const classify::TrainOptions& o) {
-  const classify::DetectionProfile& p = *o.detection;
+  const DetectionProfile& p = *o.detection;
   const Manifest m = load_manifest(set);
-  const auto frames = classify::load_labelled_frames(m);
+  const auto frames = inspect::load_labelled_frames(m);
   if (frames.empty()) throw ConfigError(m.path.string(), 0, "frames", "no labelled frames");
-  const auto blobs = classify::detect_frames(frames, p);
+  const inspect::FrameInspector inspector(p, p.spec);
+  const auto blobs = inspect::blobs_of(inspect::detect_frames(frames, inspector));
   std::vector<std::size_t> all(frames.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
   check_reject_label(m, o);
-  const auto ex = classify::collect_examples(frames, blobs, all, 0.3, o.reject_label);
+  const auto ex = inspect::collect_examples(frames, blobs, all, 0.3, o.reject_label);
   const std::size_t rejects = o.reject_label.empty() ? 0 : ex.unlabelled;
   if (ex.features.size() == rejects) {
     throw ConfigError(m.path.string(), 0, "frames", "no blob on a true box");
@@ -227,17 +228,18 @@ int cmd_score(RunId run, const std::string& truth_set, const std::string& db, bo
 
 int cmd_crossval(const std::string& set, int folds, int threads, int repeat, bool json,
                  const classify::TrainOptions& o) {
-  const classify::DetectionProfile& p = *o.detection;
+  const DetectionProfile& p = *o.detection;
   const Manifest m = load_manifest(set);
-  const auto frames = classify::load_labelled_frames(m);
-  const auto blobs = classify::detect_frames(frames, p);
+  const auto frames = inspect::load_labelled_frames(m);
+  const inspect::FrameInspector inspector(p, p.spec);
+  const auto blobs = inspect::blobs_of(inspect::detect_frames(frames, inspector));
   check_reject_label(m, o);
-  const auto cv = classify::crossval(frames, blobs, o, folds);
+  const auto cv = inspect::crossval(frames, blobs, o, folds);
   std::vector<std::size_t> all(frames.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-  const auto ex = classify::collect_examples(frames, blobs, all, 0.3, o.reject_label);
+  const auto ex = inspect::collect_examples(frames, blobs, all, 0.3, o.reject_label);
   const auto model = classify::Classifier::train(ex.features, ex.labels, o);
-  const auto t = classify::measure_fps(frames, model, p, threads, repeat);
+  const auto t = inspect::measure_fps(frames, model, inspector, threads, repeat);
   Json extra{{"folds", folds},
              {"threads", threads},
              {"fps", t.fps},

@@ -1,8 +1,7 @@
 // `waferscan reprocess SET` (the inspection graph on a recorded set, no hardware) and
 // `waferscan resume RUN_ID` (continue a canceled or interrupted run from its sites not done).
 #include "app/commands.hpp"
-#include "app/progress_printer.hpp"
-#include "app/signals.hpp"
+#include "app/run_wiring.hpp"
 #include "classify/classifier.hpp"
 #include "pipeline/file_source.hpp"
 #include "run/run_controller.hpp"
@@ -139,38 +138,6 @@ void load_set_images(const Manifest& m, RunRequest& request) {
   }
 }
 
-std::string summary_line(const RunReport& r) {
-  std::ostringstream s;
-  s << "run " << r.id << " " << to_string(r.state);
-  if (r.stop_reason != StopReason::none) s << " (" << to_string(r.stop_reason) << ")";
-  s << ": " << r.sites.done << "/" << r.sites.total << " sites done [incomplete "
-    << r.sites.incomplete << ", error " << r.sites.error << ", not started " << r.sites.not_started
-    << "], " << r.defects << " defects";
-  if (!r.message.empty()) s << ": " << r.message;
-  return s.str();
-}
-
-/// Runs `request` with events, progress and signals wired as `waferscan run` does.
-int execute(Machine machine, const std::string& db, RunRequest request, const std::string& events,
-            bool quiet) {
-  std::ofstream events_file;
-  if (events == "-") {
-    request.event_sinks.push_back(&std::cout);
-  } else if (!events.empty()) {
-    events_file.open(events, std::ios::out | std::ios::trunc);
-    if (!events_file) throw ConfigError(events, 0, "--events", "cannot open for writing");
-    request.event_sinks.push_back(&events_file);
-  }
-  RunController controller(std::move(machine), db);
-  app::SignalStopper signals(controller);
-  app::ProgressPrinter progress(stderr, quiet);
-  request.progress = [&progress](const Progress& p) { progress(p); };
-  const RunReport report = controller.run(request);
-  progress.finish();
-  std::cerr << summary_line(report) << std::endl;
-  return exit_code_for(report);
-}
-
 int cmd_reprocess(const ReprocessArgs& a) {
   // Everything is validated before the run exists.
   auto set = std::make_shared<Manifest>(load_manifest(std::filesystem::absolute(a.set)));
@@ -204,7 +171,7 @@ int cmd_reprocess(const ReprocessArgs& a) {
   request.set = set;
   request.graph_path = std::filesystem::absolute(a.graph).string();
   request.model_path = std::filesystem::absolute(model).string();
-  return execute(Machine{}, a.db, std::move(request), a.events, a.quiet);
+  return execute_run(Machine{}, nullptr, std::move(request), {a.db, a.events, a.quiet});
 }
 
 int cmd_resume(const ResumeArgs& a) {
@@ -270,7 +237,8 @@ int cmd_resume(const ResumeArgs& a) {
   request.resume = a.id;
   request.graph_path = run->graph_path;
   request.model_path = run->model_path;
-  return execute(std::move(machine), a.db, std::move(request), a.events, a.quiet);
+  // A resumed live run is wired as `run` wires it: its interlock is an emergency stop.
+  return execute_run(std::move(machine), sim.get(), std::move(request), {a.db, a.events, a.quiet});
 }
 
 }  // namespace

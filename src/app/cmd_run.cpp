@@ -1,7 +1,6 @@
 // `waferscan run`: an inspection on the simulated machine, stoppable with SIGINT/SIGTERM.
 #include "app/commands.hpp"
-#include "app/progress_printer.hpp"
-#include "app/signals.hpp"
+#include "app/run_wiring.hpp"
 #include "classify/classifier.hpp"
 #include "run/run_controller.hpp"
 #include "waferscan/error.hpp"
@@ -10,11 +9,7 @@
 #include "waferscan/recipe.hpp"
 #include "waferscan/sim_machine.hpp"
 
-#include <cstdio>
-#include <fstream>
-#include <iostream>
 #include <memory>
-#include <sstream>
 
 namespace ws::app {
 
@@ -32,35 +27,6 @@ struct RunArgs {
   bool quiet = false;
 };
 
-std::string summary_line(const RunReport& r) {
-  std::ostringstream s;
-  s << "run " << r.id << " " << to_string(r.state);
-  if (r.stop_reason != StopReason::none) s << " (" << to_string(r.stop_reason) << ")";
-  s << ": " << r.sites.done << "/" << r.sites.total << " sites done";
-  s << " [incomplete " << r.sites.incomplete << ", error " << r.sites.error << ", not started "
-    << r.sites.not_started << "], " << r.defects << " defects";
-  if (!r.defects_by_class.empty()) {
-    s << " (";
-    bool first = true;
-    for (const auto& [name, n] : r.defects_by_class) {
-      s << (first ? "" : ", ") << name << " " << n;
-      first = false;
-    }
-    s << ")";
-  }
-  char dur[32];
-  std::snprintf(dur, sizeof dur, "%.1f s", r.duration_s);
-  s << ", " << dur;
-  if (r.graph_quiet_ms) {
-    char lat[96];
-    std::snprintf(lat, sizeof lat, ", stop latency: graph quiet %.0f ms, hardware safe %.0f ms",
-                  *r.graph_quiet_ms, r.hardware_safe_ms.value_or(0.0));
-    s << lat;
-  }
-  if (!r.message.empty()) s << ": " << r.message;
-  return s.str();
-}
-
 int cmd_run(const RunArgs& a) {
   // Everything is validated before any hardware exists, let alone moves.
   Recipe recipe = load_recipe(a.recipe);
@@ -74,51 +40,17 @@ int cmd_run(const RunArgs& a) {
   std::vector<FaultSpec> injected;
   for (const auto& spec : a.inject) injected.push_back(parse_fault_spec(spec));
 
-  std::ofstream events_file;
-  std::vector<std::ostream*> sinks;
-  if (a.events == "-") {
-    sinks.push_back(&std::cout);
-  } else if (!a.events.empty()) {
-    events_file.open(a.events, std::ios::out | std::ios::trunc);
-    if (!events_file) throw ConfigError(a.events, 0, "--events", "cannot open for writing");
-    sinks.push_back(&events_file);
-  }
-
   SimMachine sim(recipe);
   for (auto& f : injected) sim.add_fault(std::move(f));
-  RunController controller(sim.machine(), a.db);
-  // The machine's interlock aborts the run at once (emergency stop).
-  sim.on_interlock([&controller](const std::string& why) { controller.emergency_stop(why); });
-  struct Unhook {     // no interlock may reach the controller once it is gone, and no simulated
-    SimMachine& sim;  // driver call may stay blocked by an injected hang at exit
-    ~Unhook() {
-      sim.on_interlock({});
-      sim.release_hangs();
-    }
-  } unhook{sim};
-  app::SignalStopper signals(controller);
-  app::ProgressPrinter progress(stderr, a.quiet);
 
   RunRequest request;
   request.recipe = std::move(recipe);
   request.graph = graph;
   request.classifier = &classifier;
-  request.store_faults = sim.faults_for("store.write");
-  request.event_sinks = sinks;
   request.record_dir = a.record;
   request.graph_path = std::filesystem::absolute(a.graph).string();  // for `waferscan resume`
   request.model_path = std::filesystem::absolute(request.recipe.model).string();
-  request.progress = [&progress](const Progress& p) { progress(p); };
-  RunReport report;
-  try {
-    report = controller.run(request);
-  } catch (const RunRejected& e) {
-    std::cerr << "error: run refused: " << e.what() << std::endl;
-    return exit_code::fault;
-  }
-  progress.finish();
-  std::cerr << summary_line(report) << std::endl;
-  return exit_code_for(report);
+  return execute_run(sim.machine(), &sim, std::move(request), {a.db, a.events, a.quiet});
 }
 
 }  // namespace

@@ -148,6 +148,8 @@ Throughput PipelineBench::run_serial(std::size_t frames, bool one_thread) {
   const Checkpoint cp(never.token());
   const auto sites = cycled_sites(recipe_.sites, frames);
   int done = 0;
+  // The graph's stages over the one frame-to-defects path, one after the other.
+  const auto inspector = inspect::FrameInspector::for_model(classifier_, recipe_.detection);
   const auto loop = [&] {
     for (std::size_t k = 0; k < frames; ++k) {
       pipeline::Work w;
@@ -156,10 +158,10 @@ Throughput PipelineBench::run_serial(std::size_t frames, bool one_thread) {
       w.image = pool_[k % pool_.size()];  // the camera hands out the pool in the same order
       w.acquired = true;
       w.processing = true;
-      pipeline::preprocess_stage(w, recipe_, flat_, cp);
-      pipeline::detect_stage(w, recipe_, golden_, cp, pipeline::detection_profile(&classifier_),
-                             &golden_pyramid_);  // as the graph, which makes it once per run
-      pipeline::classify_stage(w, classifier_, cp);
+      pipeline::preprocess_stage(w, inspector, golden_, flat_, cp);
+      // The pyramid is made once, as the graph makes it once per run.
+      pipeline::detect_stage(w, inspector, golden_, cp, &golden_pyramid_);
+      pipeline::classify_stage(w, inspector, classifier_, cp);
       if (w.result.status == SiteStatus::done) ++done;
     }
   };

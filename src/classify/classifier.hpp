@@ -2,6 +2,7 @@
 #pragma once
 
 #include "waferscan/defect.hpp"
+#include "waferscan/detection_profile.hpp"
 #include "waferscan/recipe.hpp"
 
 #include <filesystem>
@@ -11,22 +12,6 @@
 #include <vector>
 
 namespace ws::classify {
-
-/// How frames were turned into defects for a model: detect() settings plus the steps after it
-/// (kernels/blob_context.hpp). Stored in the model file ("detection") when the images need their
-/// own settings (binarised DeepPCB pairs), so training, cross-validation and reprocessing detect
-/// the same way. A model without it (sim.json) uses the recipe's detection settings.
-struct DetectionProfile {
-  DetectionSpec spec;
-  bool preprocess = true;  ///< run kernels::preprocess (3x3 median) on the frame first
-  int tolerance_px = 0;    ///< > 0: blobs of the difference tolerant to this much misregistration
-                           ///< (kernels::tolerant_blobs) replace detect()'s
-  double min_core_fraction = 0;   ///< drop blobs whose core_fraction is below (edge lines)
-  int merge_px = -1;              ///< merge_blobs distance; < 0: no merging
-  int context_margin_px = 6;      ///< blob_context window margin
-  int context_min_contrast = 32;  ///< blob_context: minimum pattern contrast in the window
-  int box_margin_px = 0;          ///< grow_boxes: reported box = blob box grown by this
-};
 
 /// How a model decides (the file's "method").
 enum class Method {

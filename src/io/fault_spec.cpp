@@ -2,6 +2,7 @@
 // would have been valid.
 #include "waferscan/fault_spec.hpp"
 
+#include "base/splitmix.hpp"
 #include "waferscan/error.hpp"
 
 #include <array>
@@ -234,6 +235,15 @@ FaultSpec parse_fault_spec(std::string_view text) {
 FaultSpec parse_fault_spec(std::string_view text, const std::string& file, int line,
                            const std::string& key) {
   return SpecParser(trim(text), file, line, key).parse();
+}
+
+double FaultMatcher::draw(std::uint64_t call) const noexcept {
+  return unit_double(mix64(salt_ ^ mix64(call)));
+}
+
+std::uint64_t fault_salt(std::uint64_t seed, std::size_t index) noexcept {
+  constexpr std::uint64_t kFaultSalt = 0xFA0170000ULL;
+  return mix64(mix64(seed ^ kFaultSalt) ^ index);
 }
 
 std::string to_string(const FaultSpec& spec) {

@@ -15,6 +15,8 @@ struct InspectionGraph::Impl {
   using AcquireNode = flow::async_node<SiteJob, WorkPtr>;
 
   GraphContext ctx;
+  // The one frame-to-defects path, as the run's model says.
+  inspect::FrameInspector inspector;
   // The golden image's alignment pyramid, made once for every frame of the run.
   kernels::GoldenPyramid golden_pyramid;
   std::size_t next_site = 0;
@@ -56,6 +58,7 @@ struct InspectionGraph::Impl {
 
   Impl(GraphContext c, oneapi::tbb::task_group_context& tgc)
       : ctx(std::move(c)),
+        inspector(inspect::FrameInspector::for_model(*ctx.classifier, ctx.recipe->detection)),
         // Only for a usable golden image: detect() reports the others per frame, as before.
         golden_pyramid(ctx.golden.empty() || ctx.golden.type() != CV_8UC1
                            ? kernels::GoldenPyramid{}
@@ -95,15 +98,15 @@ struct InspectionGraph::Impl {
                }),
         preprocess(g, concurrency(ctx.spec.preprocess),
                    [this](WorkPtr w) {
-                     guarded("preprocess", w->job.seq,
-                             [&] { preprocess_stage(*w, *ctx.recipe, ctx.flat, checkpoint()); });
+                     guarded("preprocess", w->job.seq, [&] {
+                       preprocess_stage(*w, inspector, ctx.golden, ctx.flat, checkpoint());
+                     });
                      return w;
                    }),
         detect(g, concurrency(ctx.spec.detect),
                [this](WorkPtr w) {
                  guarded("detect", w->job.seq, [&] {
-                   detect_stage(*w, *ctx.recipe, ctx.golden, checkpoint(),
-                                detection_profile(ctx.classifier),
+                   detect_stage(*w, inspector, ctx.golden, checkpoint(),
                                 golden_pyramid.golden.empty() ? nullptr : &golden_pyramid);
                  });
                  return w;
@@ -111,7 +114,7 @@ struct InspectionGraph::Impl {
         classify(g, concurrency(ctx.spec.classify),
                  [this](WorkPtr w) {
                    guarded("classify", w->job.seq,
-                           [&] { classify_stage(*w, *ctx.classifier, checkpoint()); });
+                           [&] { classify_stage(*w, inspector, *ctx.classifier, checkpoint()); });
                    return w;
                  }),
         reorder(g, [](const WorkPtr& w) -> std::size_t { return w->job.seq; }),

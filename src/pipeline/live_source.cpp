@@ -7,34 +7,6 @@
 
 namespace ws::pipeline {
 
-namespace {
-std::chrono::milliseconds generous(double expected_ms) {
-  return std::chrono::milliseconds(1000 + static_cast<long>(std::ceil(3.0 * expected_ms)));
-}
-}  // namespace
-
-std::chrono::milliseconds AcquisitionTimeouts::move(double distance_um) const {
-  return move_base +
-         std::chrono::milliseconds(static_cast<long>(3.0 * move_ms_per_um * distance_um));
-}
-
-std::chrono::milliseconds override_or(double override_ms, std::chrono::milliseconds derived) {
-  return override_ms > 0 ? std::chrono::milliseconds(static_cast<long>(std::ceil(override_ms)))
-                         : derived;
-}
-
-AcquisitionTimeouts AcquisitionTimeouts::from(const Recipe& r) {
-  AcquisitionTimeouts t;
-  const double scale = r.time_scale;
-  const TimeoutSpec& o = r.timeouts;  // recipe overrides; 0 = derived from the timing
-  t.light = override_or(o.light_ms, generous(scale * r.light.switch_ms));
-  t.capture =
-      override_or(o.capture_ms, generous(scale * (r.camera.exposure_ms + r.camera.readout_ms)));
-  t.move_ms_per_um = o.move_ms > 0 ? 0.0 : scale * 1000.0 / r.stage.speed_um_per_s;
-  t.move_base = override_or(o.move_ms, generous(scale * r.stage.settle_ms));
-  return t;
-}
-
 void LiveSource::acquire(const SiteJob& job, std::shared_ptr<Delivery> delivery) {
   // Everything the command uses is owned by it or by the agent (which outlives every run).
   auto run = [&agent = agent_, token = token_, tracker = tracker_, t = timeouts_, probe = probe_,

@@ -1,9 +1,6 @@
 #include "pipeline/stages.hpp"
 
 #include "base/frame_buffers.hpp"
-#include "classify/inspect.hpp"
-#include "kernels/detect.hpp"
-#include "kernels/preprocess.hpp"
 
 #include <string>
 
@@ -19,77 +16,51 @@ void end_site(Work& work, SiteStatus status, std::string reason) {
   work.result.reason = std::move(reason);
 }
 
-constexpr double kMinAlignConfidence = 0.2;
+// A step that did not inspect ends the site: incomplete when it was canceled, else an error.
+void end_site(Work& work, inspect::StepResult step) {
+  end_site(
+      work,
+      step.verdict == inspect::FrameVerdict::canceled ? SiteStatus::incomplete : SiteStatus::error,
+      std::move(step.reason));
+}
+
+const cv::Mat& reference_of(const Work& work, const cv::Mat& golden) {
+  return work.reference.empty() ? golden : work.reference;
+}
 }  // namespace
 
-void preprocess_stage(Work& work, const Recipe& recipe, const cv::Mat& flat, const Checkpoint& cp) {
+void preprocess_stage(Work& work, const inspect::FrameInspector& inspector, const cv::Mat& golden,
+                      const cv::Mat& flat, const Checkpoint& cp) {
   if (!work.processing) return;
-  const cv::Mat& raw = work.image;
-  if (raw.empty() || raw.type() != CV_8UC1 || raw.cols != recipe.camera.width ||
-      raw.rows != recipe.camera.height) {
-    end_site(work, SiteStatus::error,
-             "bad frame: expected 8-bit grey " + std::to_string(recipe.camera.width) + "x" +
-                 std::to_string(recipe.camera.height) + ", got type " + std::to_string(raw.type()) +
-                 " " + std::to_string(raw.cols) + "x" + std::to_string(raw.rows));
-    return;
-  }
   // In a buffer an earlier site let go of: no page faults on the frame, and no munmap inside the
   // node body that drops it (see FrameBuffers).
   cv::Mat out;
-  frame_buffers().create(out, raw.size(), CV_8UC1);
-  if (kernels::preprocess(raw, flat, recipe.detection.band_rows, cp, out) ==
-      kernels::Status::canceled) {
-    end_site(work, SiteStatus::incomplete, "aborted in preprocess");
-    return;
-  }
+  if (work.image.type() == CV_8UC1) frame_buffers().create(out, work.image.size(), CV_8UC1);
+  auto step = inspector.preprocess(work.image, flat, reference_of(work, golden).size(), cp, out);
+  if (!step.ok()) return end_site(work, std::move(step));
   work.image = std::move(out);
 }
 
-void detect_stage(Work& work, const Recipe& recipe, const cv::Mat& golden, const Checkpoint& cp,
-                  const classify::DetectionProfile* profile,
-                  const kernels::GoldenPyramid* pyramid) {
+void detect_stage(Work& work, const inspect::FrameInspector& inspector, const cv::Mat& golden,
+                  const Checkpoint& cp, const kernels::GoldenPyramid* pyramid) {
   if (!work.processing) return;
   const bool own_reference = !work.reference.empty();
-  const cv::Mat& reference = own_reference ? work.reference : golden;
-  auto det = kernels::detect(work.image, reference, profile ? profile->spec : recipe.detection, cp,
-                             kernels::DetectPath::fused, own_reference ? nullptr : pyramid);
-  if (det.status == kernels::Status::canceled) {
-    end_site(work, SiteStatus::incomplete, "aborted in detect");
-    return;
-  }
+  auto det = inspector.detect(work.image, reference_of(work, golden), cp,
+                              own_reference ? nullptr : pyramid);
   work.result.align_dx = det.dx;
   work.result.align_dy = det.dy;
   work.result.align_confidence = det.align_confidence;
-  if (det.align_confidence < kMinAlignConfidence) {
-    end_site(work, SiteStatus::error,
-             "alignment confidence " + std::to_string(det.align_confidence) + " below " +
-                 std::to_string(kMinAlignConfidence));
-    return;
-  }
-  if (profile) classify::refine_blobs(work.image, reference, *profile, det);
-  work.result.defects.clear();
-  work.result.defects.reserve(det.blobs.size());
-  for (auto& blob : det.blobs) {
-    Defect d;
-    d.features = blob;
-    work.result.defects.push_back(std::move(d));
-  }
+  if (!det.step.ok()) return end_site(work, std::move(det.step));
+  work.result.defects = inspect::as_defects(std::move(det.blobs));
   work.image.release();  // the frame is not needed downstream; free it early
   work.reference.release();
 }
 
-const classify::DetectionProfile* detection_profile(const classify::Classifier* classifier) {
-  if (classifier == nullptr || !classifier->detection()) return nullptr;
-  return &*classifier->detection();
-}
-
-void classify_stage(Work& work, const classify::Classifier& classifier, const Checkpoint& cp) {
+void classify_stage(Work& work, const inspect::FrameInspector& inspector,
+                    const classify::Classifier& classifier, const Checkpoint& cp) {
   if (!work.processing) return;
-  if (cp.should_stop()) {
-    end_site(work, SiteStatus::incomplete, "aborted before classify");
-    return;
-  }
-  classifier.classify(work.result.defects);
+  auto step = inspector.classify(classifier, work.result.defects, cp);
+  if (!step.ok()) return end_site(work, std::move(step));
   work.processing = false;
   work.result.status = SiteStatus::done;
 }

@@ -4,8 +4,10 @@
 
 #include "classify/classifier.hpp"
 #include "hardware/hardware_agent.hpp"
+#include "pipeline/frame_source.hpp"
 #include "pipeline/inspection_graph.hpp"
 #include "publish/journal.hpp"
+#include "run/outcome.hpp"
 #include "run/safe_stop.hpp"
 #include "store/run_owner.hpp"
 #include "waferscan/cancel.hpp"
@@ -33,18 +35,28 @@ class RunRejected : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Stores one site's result (the publish node's write); throws StoreError when it cannot.
+using SiteWriter = std::function<void(SiteResult&)>;
+
+/// Seams for tests and for the simulator's wiring, given to the RunController when it is built; a
+/// production run needs none.
+struct RunHooks {
+  /// Called at every node entry (node name, site sequence number) and before every safe-stop
+  /// step ("safe_stop.<step>", step number): handshakes and injected failures in tests.
+  pipeline::NodeProbe probe;
+  /// Wraps the publish node's store write of every run (SimMachine::decorate_site_writer: the
+  /// simulator's `store.write` faults refuse writes as a full disk would).
+  std::function<SiteWriter(SiteWriter)> decorate_site_writer;
+};
+
 struct RunRequest {
   Recipe recipe;
   GraphSpec graph;  ///< in_flight must be >= 1
   const classify::Classifier* classifier = nullptr;
   std::vector<std::ostream*> event_sinks;  ///< JSON lines
   Journal::ProgressFn progress;
-  pipeline::NodeProbe probe;  ///< tests only: handshakes and injected failures
   /// Called once the run id exists and stop requests for it are accepted (tests, signal wiring).
   std::function<void(RunId)> on_started;
-  /// Injected `store.write` faults: the store refuses the matching site write as a full disk
-  /// would (the run fails with reason fault; what is stored stays stored).
-  std::vector<FaultSpec> store_faults;
 
   // Recorded sets and resume (docs/recorded-sets.md). All optional; the defaults are a live run.
   /// Offline reprocessing: frames are decoded from this set (pipeline::FileSource) instead of
@@ -78,8 +90,12 @@ struct RunReport {
   double duration_s = 0;
 };
 
-/// Exit code of the command line for a finished run.
-int exit_code_for(const RunReport& report) noexcept;
+/// Exit code of the command line for a finished run (exit_code_for(state, reason)).
+inline int exit_code_for(const RunReport& report) noexcept {
+  return exit_code_for(report.state, report.stop_reason);
+}
+
+struct RunSession;  // one run while it is driven (run_controller.cpp)
 
 /// Owns the HardwareAgent (and through it the machine) and the store for a sequence of runs.
 /// Thread safety: run() blocks its caller; a second concurrent run() throws RunRejected.
@@ -89,7 +105,7 @@ class RunController {
   /// Opens the store, marks runs of dead processes Interrupted, and restores hardware faults
   /// recorded by earlier processes (a Faulted device refuses runs until reset).
   RunController(Machine machine, const std::filesystem::path& db,
-                HardwareAgent::Options agent_options = {});
+                HardwareAgent::Options agent_options = {}, RunHooks hooks = {});
   ~RunController();
   RunController(const RunController&) = delete;
   RunController& operator=(const RunController&) = delete;
@@ -98,6 +114,8 @@ class RunController {
   /// cancellation or a failure. Throws RunRejected if a run is in progress or a device is Faulted,
   /// StoreError if the store cannot record the run's start.
   RunReport run(const RunRequest& request);
+  /// The same, with `hooks` in place of the controller's for this one run (tests).
+  RunReport run(const RunRequest& request, const RunHooks& hooks);
 
   /// Requests a stop of run `id` (or of the active run when `id` is empty). A request for a run
   /// that is not active does nothing and returns false: a stale request never hits a later run.
@@ -117,15 +135,25 @@ class RunController {
   [[nodiscard]] Store& store() noexcept { return *store_; }
 
  private:
-  std::vector<SafeStopStep> safe_stop_steps(Journal& journal, pipeline::SiteTracker& tracker,
-                                            const Recipe& recipe);
+  // The steps of run(), in order (run_controller.cpp).
   void refuse_if_faulted();
+  std::unique_ptr<RunSession> prepare(const RunRequest& request, const RunHooks& hooks);
+  void start(RunSession& s);
+  void run_graph(RunSession& s);
+  void finish_recording(RunSession& s);
+  void safe_stop(RunSession& s);
+  void settle(RunSession& s);
+  RunReport report(RunSession& s);
+  void set_active(RunSession* s);
+  std::unique_ptr<pipeline::FrameSource> frame_source(RunSession& s);
+  pipeline::GraphContext graph_context(RunSession& s, pipeline::FrameSource& source);
 
   std::unique_ptr<Store> store_;
   RunOwnerLock owner_;
   std::unique_ptr<HardwareAgent> agent_;
   HardwareAgent::Options agent_options_;  // what a recipe without timeouts.abort_grace_ms gets
-  std::mutex run_mutex_;                  ///< held for the whole of a run, safe-stop included
+  RunHooks hooks_;
+  std::mutex run_mutex_;  ///< held for the whole of a run, safe-stop included
   mutable std::mutex active_mutex_;
   std::optional<RunId> active_id_;
   std::shared_ptr<StopSource> active_stop_;

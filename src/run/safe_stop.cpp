@@ -21,6 +21,30 @@ std::string_view to_string(CallOutcome outcome) noexcept {
   return "unknown";
 }
 
+std::string_view to_string(SafeStopStepId id) noexcept {
+  switch (id) {
+    case SafeStopStepId::abort_capture:
+      return "abort_capture";
+    case SafeStopStepId::stop_stage:
+      return "stop_stage";
+    case SafeStopStepId::park_stage:
+      return "park_stage";
+    case SafeStopStepId::light_off:
+      return "light_off";
+    case SafeStopStepId::flush_publisher:
+      return "flush_publisher";
+    case SafeStopStepId::persist_sites:
+      return "persist_sites";
+    case SafeStopStepId::release_hardware:
+      return "release_hardware";
+  }
+  return "unknown";
+}
+
+bool touches_hardware(SafeStopStepId id) noexcept {
+  return id != SafeStopStepId::flush_publisher && id != SafeStopStepId::persist_sites;
+}
+
 CallResult run_with_timeout(std::function<void()> fn, std::chrono::milliseconds timeout) {
   auto done = std::make_shared<std::promise<CallResult>>();
   auto result = done->get_future();
@@ -46,7 +70,7 @@ std::vector<SafeStopStepResult> run_safe_stop(
   results.reserve(steps.size());
   for (const auto& step : steps) {
     SafeStopStepResult r;
-    r.name = step.name;
+    r.id = step.id;
     const auto start = std::chrono::steady_clock::now();
     try {
       const CallResult c = step.action(step.timeout);

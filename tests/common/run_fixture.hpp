@@ -131,7 +131,7 @@ class RunFixture : public ::testing::Test {
     EXPECT_FALSE(m.camera->acquiring());
     ASSERT_EQ(r.safe_stop.size(), 7u);
     for (const auto& step : r.safe_stop) {
-      EXPECT_EQ(step.outcome, CallOutcome::ok) << step.name << ": " << step.message;
+      EXPECT_EQ(step.outcome, CallOutcome::ok) << to_string(step.id) << ": " << step.message;
     }
   }
 

@@ -8,6 +8,8 @@
 #include "waferscan/error.hpp"
 #include "waferscan/fault_spec.hpp"
 
+#include "hardware/timeout_policy.hpp"
+
 #include <gtest/gtest.h>
 
 #include <condition_variable>
@@ -34,7 +36,11 @@ class Faults : public RunFixture {
     return run_with_deadline(request(), deadline);
   }
   RunReport run_with_deadline(RunRequest req, std::chrono::seconds deadline = 60s) {
-    auto future = std::async(std::launch::async, [this, req] { return controller_->run(req); });
+    return run_with_deadline(std::move(req), RunHooks{}, deadline);
+  }
+  RunReport run_with_deadline(RunRequest req, RunHooks hooks, std::chrono::seconds deadline = 60s) {
+    auto future =
+        std::async(std::launch::async, [this, req, hooks] { return controller_->run(req, hooks); });
     if (future.wait_for(deadline) != std::future_status::ready) {
       sim_->release_hangs();
       ADD_FAILURE() << "the run did not end within " << deadline.count() << " s";
@@ -76,11 +82,11 @@ TEST_F(Faults, ACaptureThatIgnoresItsAbortFaultsTheCameraAndFailsTheRun) {
   EXPECT_FALSE(m.light->is_on());
   EXPECT_TRUE(m.stage->parked());
   for (const auto& step : r.safe_stop) {
-    if (step.name == "release_hardware") {
+    if (step.id == SafeStopStepId::release_hardware) {
       EXPECT_EQ(step.outcome, CallOutcome::failed);
       EXPECT_NE(step.message.find("Faulted"), std::string::npos) << step.message;
     } else {
-      EXPECT_EQ(step.outcome, CallOutcome::ok) << step.name << ": " << step.message;
+      EXPECT_EQ(step.outcome, CallOutcome::ok) << to_string(step.id) << ": " << step.message;
     }
   }
   // The fault is persisted: later runs are refused until the operator resets the hardware.
@@ -157,12 +163,13 @@ TEST_F(Faults, AFailingMoveIsASiteError) {
 TEST_F(Faults, AnAbortPathThatThrowsDoesNotStopTheCleanup) {
   inject({"camera.abort=error@call:1", "stage.stop=error@call:1"});
   auto req = request();
-  req.probe = [&](std::string_view node, std::size_t seq) {
+  RunHooks hooks;
+  hooks.probe = [&](std::string_view node, std::size_t seq) {
     if (node == "detect" && seq == 2) {
       controller_->request_stop(std::nullopt, StopReason::operator_request, StopStrength::abort);
     }
   };
-  const RunReport r = controller_->run(req);
+  const RunReport r = controller_->run(req, hooks);
   EXPECT_EQ(r.state, RunState::canceled);
   expect_consistent(r);
   const Machine m = sim_->machine();
@@ -171,9 +178,13 @@ TEST_F(Faults, AnAbortPathThatThrowsDoesNotStopTheCleanup) {
 }
 
 TEST_F(Faults, AFullDiskFailsTheRunAndKeepsWhatWasStored) {
-  auto req = request();
-  req.store_faults.push_back(parse_fault_spec("store.write=error@site:4"));
-  const RunReport r = controller_->run(req);
+  // The simulator's wiring: its store.write faults decorate the run's site writer.
+  sim_->add_fault(parse_fault_spec("store.write=error@site:4"));
+  RunHooks hooks;
+  hooks.decorate_site_writer = [this](SiteWriter w) {
+    return sim_->decorate_site_writer(std::move(w));
+  };
+  const RunReport r = controller_->run(request(), hooks);
   EXPECT_EQ(r.state, RunState::failed);
   EXPECT_EQ(r.stop_reason, StopReason::fault);
   EXPECT_NE(r.message.find("disk full"), std::string::npos) << r.message;
@@ -220,7 +231,8 @@ TEST_F(Monitor, AnOverheatStopsTheRunWithReasonFault) {
   auto req = request_with_events();
   // Handshake: site 6's move waits until the monitor has seen the heat (it fired as the stage was
   // sent to site 3) and stopped the run, so the test does not depend on the monitor's period.
-  req.probe = [this](std::string_view point, std::size_t seq) {
+  RunHooks hooks;
+  hooks.probe = [this](std::string_view point, std::size_t seq) {
     if (point != "acquire.move.before" || seq != 6) return;
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     while (!controller_->active_token().stop_requested()) {
@@ -228,7 +240,7 @@ TEST_F(Monitor, AnOverheatStopsTheRunWithReasonFault) {
       std::this_thread::yield();
     }
   };
-  const RunReport r = run_with_deadline(req);
+  const RunReport r = run_with_deadline(req, hooks);
   EXPECT_EQ(r.state, RunState::failed);  // stopped for a fault: not an operator's cancel
   EXPECT_EQ(r.stop_reason, StopReason::fault);
   EXPECT_EQ(r.stop_strength, StopStrength::stop);
@@ -299,22 +311,33 @@ class Timeouts : public Monitor {
   }
 };
 
-TEST(AcquisitionTimeouts, RecipeOverridesReplaceEachDerivedTimeout) {
+TEST(DeviceTimeouts, RecipeOverridesReplaceEachDerivedTimeout) {
   using std::chrono::milliseconds;
   Recipe r = quick_recipe();
-  const auto derived = pipeline::AcquisitionTimeouts::from(r);
+  const auto derived = DeviceTimeouts::from(r);
   EXPECT_EQ(derived.capture, milliseconds(1000));  // time scale 0: 3 x 0 + 1 s
   EXPECT_GT(derived.move(1000.0), milliseconds(0));
   r.timeouts.light_ms = 120.2;  // rounded up
   r.timeouts.capture_ms = 130;
   r.timeouts.move_ms = 140;
   r.time_scale = 1.0;  // a derived move timeout would grow with the distance; an override not
-  const auto t = pipeline::AcquisitionTimeouts::from(r);
+  r.timeouts.park_ms = 150;
+  r.timeouts.abort_ms = 160;
+  const auto t = DeviceTimeouts::from(r);
   EXPECT_EQ(t.light, milliseconds(121));
   EXPECT_EQ(t.capture, milliseconds(130));
   EXPECT_EQ(t.move(0.0), milliseconds(140));
   EXPECT_EQ(t.move(100000.0), milliseconds(140));
-  EXPECT_EQ(pipeline::override_or(0, milliseconds(7)), milliseconds(7));
+  EXPECT_EQ(t.park, milliseconds(150));
+  EXPECT_EQ(t.abort, milliseconds(160));
+  EXPECT_EQ(derived.abort, kAbortPathTimeout);
+  // The one rule: three times the expected duration plus a second, for every derived call.
+  EXPECT_EQ(call_timeout(100.0), milliseconds(1300));
+  r.timeouts = {};
+  const auto scaled = DeviceTimeouts::from(r);
+  EXPECT_EQ(scaled.light, call_timeout(r.light.switch_ms));
+  EXPECT_EQ(scaled.capture, call_timeout(r.camera.exposure_ms + r.camera.readout_ms));
+  EXPECT_GT(scaled.park, scaled.move(0.0));
 }
 
 TEST_F(Timeouts, RecipeTimeoutsReplaceTheDefaults) {

@@ -79,8 +79,8 @@ TEST_F(RecordedSetTest, ReprocessingARecordedRunGivesTheLiveRunsDefects) {
   // No hardware: the device steps of the safe-stop sequence are skipped, the others run.
   ASSERT_EQ(again.safe_stop.size(), 7u);
   for (const auto& step : again.safe_stop) {
-    const bool device = step.name != "flush_publisher" && step.name != "persist_sites";
-    EXPECT_EQ(step.outcome, device ? CallOutcome::skipped : CallOutcome::ok) << step.name;
+    EXPECT_EQ(step.outcome, touches_hardware(step.id) ? CallOutcome::skipped : CallOutcome::ok)
+        << to_string(step.id);
   }
   EXPECT_EQ(offline->run(again.id)->set_path, set.dir.string());
 }
@@ -169,13 +169,14 @@ TEST_F(ResumeTest, ResumeAfterCancelGivesTheSameDefectsAsAnUninterruptedRun) {
 
   // Cancel once a few sites are published (handshake on the publish node, no sleeps).
   RunRequest req = request();
-  req.probe = [&](std::string_view node, std::size_t seq) {
+  RunHooks hooks;
+  hooks.probe = [&](std::string_view node, std::size_t seq) {
     if (node == "publish" && seq == 3) {
       controller_->request_stop(std::nullopt, StopReason::operator_request, StopStrength::stop,
                                 "test");
     }
   };
-  const RunReport first = controller_->run(req);
+  const RunReport first = controller_->run(req, hooks);
   ASSERT_EQ(first.state, RunState::canceled);
   ASSERT_LT(first.sites.done, static_cast<int>(recipe_.sites.size()));
   ASSERT_GE(first.sites.done, 4);

@@ -41,12 +41,13 @@ TEST_P(InFlightCap, IsReachedAndNeverExceeded) {
   std::latch cap_reached(1);
   auto req = request();
   req.graph.in_flight = cap;
-  req.probe = [&](std::string_view node, std::size_t seq) {
+  RunHooks hooks;
+  hooks.probe = [&](std::string_view node, std::size_t seq) {
     if (node == "acquire" && acquired.fetch_add(1) + 1 == cap) cap_reached.count_down();
     // Hold the first frame in classify until the cap is full: only the cap bounds the graph now.
     if (node == "classify" && seq == 0) cap_reached.wait();
   };
-  const RunReport r = controller_->run(req);
+  const RunReport r = controller_->run(req, hooks);
   EXPECT_EQ(r.state, RunState::completed);
   EXPECT_EQ(r.max_in_flight, cap);  // measured by the graph's own counter
   expect_consistent(r);
@@ -56,13 +57,14 @@ INSTANTIATE_TEST_SUITE_P(Caps, InFlightCap, ::testing::Values(1u, 2u, 3u, 5u));
 
 TEST_F(RunGraph, StopMidRunLetsFramesInFlightFinishAndStartsNoNewSite) {
   auto req = request();
-  req.probe = [&](std::string_view node, std::size_t seq) {
+  RunHooks hooks;
+  hooks.probe = [&](std::string_view node, std::size_t seq) {
     if (node == "detect" && seq == 3) {
       controller_->request_stop(std::nullopt, StopReason::operator_request, StopStrength::stop,
                                 "test");
     }
   };
-  const RunReport r = controller_->run(req);
+  const RunReport r = controller_->run(req, hooks);
   EXPECT_EQ(r.state, RunState::canceled);
   EXPECT_EQ(r.stop_reason, StopReason::operator_request);
   EXPECT_EQ(r.stop_strength, StopStrength::stop);
@@ -80,12 +82,13 @@ TEST_F(RunGraph, StopMidRunLetsFramesInFlightFinishAndStartsNoNewSite) {
 TEST_F(RunGraph, AbortMidRunAbandonsFramesInFlight) {
   auto req = request();
   std::atomic<bool> fired{false};
-  req.probe = [&](std::string_view node, std::size_t seq) {
+  RunHooks hooks;
+  hooks.probe = [&](std::string_view node, std::size_t seq) {
     if (node == "preprocess" && seq == 2 && !fired.exchange(true)) {
       controller_->request_stop(std::nullopt, StopReason::shutdown, StopStrength::abort, "test");
     }
   };
-  const RunReport r = controller_->run(req);
+  const RunReport r = controller_->run(req, hooks);
   EXPECT_EQ(r.state, RunState::canceled);
   EXPECT_EQ(r.stop_reason, StopReason::shutdown);
   EXPECT_EQ(r.stop_strength, StopStrength::abort);
@@ -98,7 +101,8 @@ TEST_F(RunGraph, AbortMidRunAbandonsFramesInFlight) {
 
 TEST_F(RunGraph, AStopRequestedTwiceIsHarmless) {
   auto req = request();
-  req.probe = [&](std::string_view node, std::size_t seq) {
+  RunHooks hooks;
+  hooks.probe = [&](std::string_view node, std::size_t seq) {
     if (node == "classify" && seq == 1) {
       EXPECT_TRUE(controller_->request_stop(std::nullopt, StopReason::operator_request,
                                             StopStrength::stop, "first"));
@@ -106,7 +110,7 @@ TEST_F(RunGraph, AStopRequestedTwiceIsHarmless) {
                                              StopStrength::stop, "second"));
     }
   };
-  const RunReport r = controller_->run(req);
+  const RunReport r = controller_->run(req, hooks);
   EXPECT_EQ(r.state, RunState::canceled);
   expect_consistent(r);
   expect_hardware_safe(r);
@@ -114,10 +118,11 @@ TEST_F(RunGraph, AStopRequestedTwiceIsHarmless) {
 
 TEST_F(RunGraph, AnExceptionInANodeBodyFailsTheRunWithCleanupDone) {
   auto req = request();
-  req.probe = [](std::string_view node, std::size_t seq) {
+  RunHooks hooks;
+  hooks.probe = [](std::string_view node, std::size_t seq) {
     if (node == "detect" && seq == 4) throw std::runtime_error("injected body failure");
   };
-  const RunReport r = controller_->run(req);
+  const RunReport r = controller_->run(req, hooks);
   EXPECT_EQ(r.state, RunState::failed);
   EXPECT_EQ(r.stop_reason, StopReason::fault);
   EXPECT_NE(r.message.find("injected body failure"), std::string::npos) << r.message;
@@ -129,12 +134,13 @@ TEST_F(RunGraph, AnExceptionInANodeBodyFailsTheRunWithCleanupDone) {
 
 TEST_F(RunGraph, TwoRunsInARowAfterACancellation) {
   auto req = request();
-  req.probe = [&](std::string_view node, std::size_t seq) {
+  RunHooks hooks;
+  hooks.probe = [&](std::string_view node, std::size_t seq) {
     if (node == "acquire" && seq == 2) {
       controller_->request_stop(std::nullopt, StopReason::operator_request, StopStrength::abort);
     }
   };
-  const RunReport first = controller_->run(req);
+  const RunReport first = controller_->run(req, hooks);
   EXPECT_EQ(first.state, RunState::canceled);
   const RunReport second = controller_->run(request());
   EXPECT_EQ(second.state, RunState::completed);
@@ -147,13 +153,14 @@ TEST_F(RunGraph, TwoRunsInARowAfterACancellation) {
 TEST_F(RunGraph, AStaleStopNeverReachesTheNextRun) {
   const RunReport first = controller_->run(request());
   auto req = request();
-  req.probe = [&](std::string_view node, std::size_t seq) {
+  RunHooks hooks;
+  hooks.probe = [&](std::string_view node, std::size_t seq) {
     if (node == "detect" && seq == 5) {
       EXPECT_FALSE(controller_->request_stop(first.id, StopReason::operator_request,
                                              StopStrength::abort, "stale"));
     }
   };
-  const RunReport second = controller_->run(req);
+  const RunReport second = controller_->run(req, hooks);
   EXPECT_EQ(second.state, RunState::completed);
   EXPECT_EQ(second.sites.done, 12);
   EXPECT_FALSE(controller_->request_stop(second.id, StopReason::operator_request,
@@ -164,13 +171,14 @@ TEST_F(RunGraph, ASecondRunIsRefusedWhileOneIsInProgress) {
   std::latch inside(1);
   std::latch release(1);
   auto req = request();
-  req.probe = [&](std::string_view node, std::size_t seq) {
+  RunHooks hooks;
+  hooks.probe = [&](std::string_view node, std::size_t seq) {
     if (node == "publish" && seq == 0) {
       inside.count_down();
       release.wait();
     }
   };
-  auto first = std::async(std::launch::async, [&] { return controller_->run(req); });
+  auto first = std::async(std::launch::async, [&] { return controller_->run(req, hooks); });
   inside.wait();
   EXPECT_THROW(controller_->run(request()), RunRejected);
   release.count_down();
@@ -183,7 +191,8 @@ TEST_F(RunGraph, DrainDeadlineEscalatesAStopToAnAbort) {
   make(r);
   std::atomic<bool> saw_abort{false};
   auto req = request();
-  req.probe = [&](std::string_view node, std::size_t seq) {
+  RunHooks hooks;
+  hooks.probe = [&](std::string_view node, std::size_t seq) {
     if (node == "preprocess" && seq == 1) {
       controller_->request_stop(std::nullopt, StopReason::operator_request, StopStrength::stop);
       // Handshake: hold this frame until the drain watchdog has escalated (bounded wait).
@@ -195,7 +204,7 @@ TEST_F(RunGraph, DrainDeadlineEscalatesAStopToAnAbort) {
       saw_abort = token.abort_requested();
     }
   };
-  const RunReport rep = controller_->run(req);
+  const RunReport rep = controller_->run(req, hooks);
   EXPECT_TRUE(saw_abort.load());
   EXPECT_EQ(rep.state, RunState::canceled);
   EXPECT_EQ(rep.stop_reason, StopReason::operator_request);  // the first reason is kept

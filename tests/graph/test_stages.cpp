@@ -21,6 +21,17 @@ Recipe small_recipe() {
   return r;
 }
 
+const inspect::FrameInspector& inspector() {
+  static const inspect::FrameInspector kInspector(std::nullopt, small_recipe().detection);
+  return kInspector;
+}
+
+// The reference the frame is checked against: only its size matters to preprocess.
+const cv::Mat& golden() {
+  static const cv::Mat kGolden(kHeight, kWidth, CV_8UC1, cv::Scalar(0));
+  return kGolden;
+}
+
 Work work_on(const cv::Mat& frame) {
   Work w;
   w.image = frame;
@@ -40,7 +51,7 @@ TEST(PreprocessStage, ReadsTheFrameWithoutWritingIt) {
   const cv::Mat frame = noise_frame();
   const cv::Mat before = frame.clone();
   Work w = work_on(frame);
-  preprocess_stage(w, small_recipe(), cv::Mat(), Checkpoint{});
+  preprocess_stage(w, inspector(), golden(), cv::Mat(), Checkpoint{});
   ASSERT_TRUE(w.processing) << w.result.reason;
   EXPECT_NE(w.image.data, frame.data) << "a new image";
   EXPECT_EQ(cv::countNonZero(frame != before), 0) << "the shared frame is untouched";
@@ -52,18 +63,18 @@ TEST(PreprocessStage, ReadsTheFrameWithoutWritingIt) {
 TEST(PreprocessStage, WritesIntoABufferAnEarlierSiteLetGoOf) {
   const cv::Mat frame = noise_frame();
   Work first = work_on(frame);
-  preprocess_stage(first, small_recipe(), cv::Mat(), Checkpoint{});
+  preprocess_stage(first, inspector(), golden(), cv::Mat(), Checkpoint{});
   ASSERT_TRUE(first.processing);
   ASSERT_NE(first.image.u, nullptr);
   EXPECT_EQ(first.image.u->currAllocator, &frame_buffers());
   const uchar* buffer = first.image.data;
   Work second = work_on(frame);
-  preprocess_stage(second, small_recipe(), cv::Mat(), Checkpoint{});
+  preprocess_stage(second, inspector(), golden(), cv::Mat(), Checkpoint{});
   EXPECT_NE(second.image.data, buffer) << "the first site still holds its buffer";
   const cv::Mat second_output = second.image.clone();
   first.image.release();
   Work third = work_on(frame);
-  preprocess_stage(third, small_recipe(), cv::Mat(), Checkpoint{});
+  preprocess_stage(third, inspector(), golden(), cv::Mat(), Checkpoint{});
   EXPECT_EQ(third.image.data, buffer) << "the released buffer is used again";
   EXPECT_EQ(cv::countNonZero(third.image != second_output), 0) << "and holds the whole output";
 }
@@ -79,7 +90,7 @@ TEST(PreprocessStage, AnAbortedSiteGivesItsBufferBack) {
   const std::size_t idle = frame_buffers().idle();
   ASSERT_GE(idle, 1U);
   Work w = work_on(frame);
-  preprocess_stage(w, small_recipe(), cv::Mat(), Checkpoint(stop.token()));
+  preprocess_stage(w, inspector(), golden(), cv::Mat(), Checkpoint(stop.token()));
   EXPECT_FALSE(w.processing);
   EXPECT_EQ(w.result.status, SiteStatus::incomplete);
   EXPECT_TRUE(w.image.empty());

@@ -89,7 +89,8 @@ class StopEverywhere : public RunFixture {
     std::atomic<bool> fired{false};
     auto req = request();
     req.graph.in_flight = cap;
-    req.probe = [&](std::string_view name, std::size_t seq) {
+    RunHooks hooks;
+    hooks.probe = [&](std::string_view name, std::size_t seq) {
       if ((point.second != kAnySite && seq != point.second) || name != point.first ||
           fired.exchange(true)) {
         return;
@@ -100,7 +101,7 @@ class StopEverywhere : public RunFixture {
         controller_->request_stop(std::nullopt, combo.reason, combo.strength, "test");
       }
     };
-    const RunReport r = controller_->run(req);
+    const RunReport r = controller_->run(req, hooks);
     const std::string where = point.first + "#" + std::to_string(point.second) + " " +
                               std::string(to_string(combo.reason)) + "/" +
                               std::string(to_string(combo.strength)) + " cap " +
@@ -138,14 +139,15 @@ TEST_F(StopEverywhere, EveryPointEveryReasonBothStrengths) {
   std::mutex points_mutex;
   {
     auto req = request();
-    req.probe = [&](std::string_view name, std::size_t seq) {
+    RunHooks hooks;
+    hooks.probe = [&](std::string_view name, std::size_t seq) {
       std::lock_guard lock(points_mutex);
       // The lamp is switched on by whichever site the agent happens to acquire first (with a cap
       // above 1 that is not always site 0): that point is "the first light-on", whatever site.
       const bool lamp = name.rfind("acquire.light_on", 0) == 0;
       points.emplace_back(std::string(name), lamp ? kAnySite : seq);
     };
-    const RunReport r = controller_->run(req);
+    const RunReport r = controller_->run(req, hooks);
     ASSERT_EQ(r.state, RunState::completed);
     reference_ = defects_by_site(r.id);
   }

@@ -1,6 +1,8 @@
 // `waferscan run --record`, `reprocess` and `resume` as a user runs them: a recorded set
 // reprocesses to the live run's defects; a bad manifest exits 2 before anything runs; Ctrl-C stops
-// a reprocess with exit 130 (Canceled) and `resume` then completes the same run.
+// a reprocess with exit 130 (Canceled) and `resume` then completes the same run; the three share
+// one run wiring: a Faulted device refuses each with exit 5, and an interlock during a resumed
+// live run is an emergency stop (exit 3), as in `run`.
 #include "common/process.hpp"
 #include "common/run_fixture.hpp"
 #include "common/sanitizers.hpp"
@@ -8,11 +10,14 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <sstream>
 #include <string>
+#include <vector>
 
 namespace ws::testing {
 namespace {
@@ -42,6 +47,34 @@ class ReprocessCli : public ::testing::Test {
             "--graph",   src("graphs/inspect.yaml"),
             "--db",      db(),
             "--quiet"};
+  }
+
+  /// The quick recipe with an interlock that fires when the stage goes to site 5 (its model path
+  /// made absolute, so the copy works from the test's folder).
+  std::string estop_recipe() {
+    std::ifstream in(src("data/recipes/quick.yaml"));
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string yaml = std::regex_replace(text.str(), std::regex(R"(\nmodel: [^\n]*)"),
+                                          "\nmodel: " + src("data/models/sim.json"));
+    yaml += "\nfaults: [\"machine.estop=fire@site:5\"]\n";
+    const auto path = dir_.path() / "estop.yaml";
+    std::ofstream(path) << yaml;
+    return path.string();
+  }
+
+  /// A run of `recipe` ending with `code`; returns the run's id from its summary line.
+  std::string run_expecting(const std::string& recipe, int code,
+                            const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"run",          recipe, "--graph", src("graphs/inspect.yaml"),
+                                     "--time-scale", "0",    "--db",    db(),
+                                     "--quiet"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = run_cli(args, dir_.path());
+    EXPECT_EQ(r.code, code) << r.err;
+    std::smatch id;
+    EXPECT_TRUE(std::regex_search(r.err, id, std::regex(R"(run (\d+) )"))) << r.err;
+    return id.size() > 1 ? id[1].str() : "";
   }
 
   static std::string defects_of(const std::string& summary) {
@@ -131,6 +164,34 @@ TEST_F(ReprocessCli, SigintCancelsWith130AndResumeCompletesTheSameRun) {
   // A completed run cannot be resumed.
   const auto again = run_cli({"resume", id[1].str(), "--db", db(), "--quiet"}, dir_.path());
   EXPECT_EQ(again.code, 2) << again.err;
+}
+
+TEST_F(ReprocessCli, AnInterlockDuringAResumedLiveRunIsAnEmergencyStop) {
+  const std::string id = run_expecting(estop_recipe(), 3);
+  // The resumed run visits site 5 again, where the machine's interlock fires again.
+  const auto r = run_cli({"resume", id, "--db", db(), "--quiet"}, dir_.path());
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.err.find("run " + id + " Canceled (emergency_stop)"), std::string::npos) << r.err;
+  const auto shown = run_cli({"show", id, "--db", db(), "--json"}, dir_.path());
+  ASSERT_EQ(shown.code, 0) << shown.err;
+  const auto j = nlohmann::json::parse(shown.out);
+  EXPECT_EQ(j["state"], "Canceled");
+  EXPECT_EQ(j["stop_reason"], "emergency_stop");
+}
+
+TEST_F(ReprocessCli, AFaultedDeviceRefusesReprocessAndResumeWithExitFive) {
+  record();
+  const std::string canceled = run_expecting(estop_recipe(), 3);
+  // A capture that hangs and ignores its abort: the watchdog faults the camera (exit 4).
+  run_expecting(
+      src("data/recipes/quick.yaml"), 4,
+      {"--inject", "camera.capture=hang@site:2", "--inject", "camera.capture=ignore_abort@site:2"});
+  const auto reprocess = run_cli(reprocess_args(), dir_.path());
+  EXPECT_EQ(reprocess.code, 5) << reprocess.err;
+  EXPECT_NE(reprocess.err.find("camera is Faulted"), std::string::npos) << reprocess.err;
+  const auto resume = run_cli({"resume", canceled, "--db", db(), "--quiet"}, dir_.path());
+  EXPECT_EQ(resume.code, 5) << resume.err;
+  EXPECT_NE(resume.err.find("camera is Faulted"), std::string::npos) << resume.err;
 }
 
 }  // namespace

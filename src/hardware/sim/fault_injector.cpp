@@ -10,7 +10,6 @@ namespace ws::sim {
 
 namespace {
 
-constexpr std::uint64_t kFaultSalt = 0xFA0170000ULL;
 // A commanded position is the recipe's own number passed through, so this only absorbs rounding.
 constexpr double kSameSiteUm = 1e-3;
 
@@ -38,8 +37,8 @@ void FaultInjector::add(const FaultSpec& fault, const std::string& file, const s
   const std::lock_guard lock(mutex_);
   // Seeded by the entry's position in the list, so two p: faults on one target draw independently
   // and adding a fault never changes what the earlier ones do.
-  const std::uint64_t salt = mix64(mix64(seed_ ^ kFaultSalt) ^ faults_.size());
-  faults_.push_back(Entry{fault, to_string(fault), salt});
+  faults_.push_back(
+      Entry{fault, to_string(fault), FaultMatcher(fault, fault_salt(seed_, faults_.size()))});
 }
 
 std::vector<FaultSpec> FaultInjector::faults_for(std::string_view target) const {
@@ -57,21 +56,14 @@ void FaultInjector::set_position_source(std::function<cv::Point2d()> source) {
 
 bool FaultInjector::applies(const Entry& e, std::uint64_t call,
                             std::optional<cv::Point2d> position) const {
-  switch (e.spec.when) {
-    case FaultWhen::call:
-      return call == e.spec.n;
-    case FaultWhen::site: {
-      // Every site at this position matches: a recipe may visit one place under two names.
-      if (!position) return false;
-      const SiteSpec& s = sites_[e.spec.n];
-      return std::abs(s.x_um - position->x) <= kSameSiteUm &&
-             std::abs(s.y_um - position->y) <= kSameSiteUm;
-    }
-    case FaultWhen::probability:
-      // One draw per (fault, call): independent of timing and of which thread makes the call.
-      return Rng(e.salt ^ mix64(call)).chance(e.spec.p);
-  }
-  return false;
+  // site:N of a device call: every site at site N's position matches (a recipe may visit one place
+  // under two names); the call knows where the stage is, not which site it is for.
+  return e.matcher.fires(call, [&](std::uint32_t n) {
+    if (!position) return false;
+    const SiteSpec& s = sites_[n];
+    return std::abs(s.x_um - position->x) <= kSameSiteUm &&
+           std::abs(s.y_um - position->y) <= kSameSiteUm;
+  });
 }
 
 CallFaults FaultInjector::on_call(FaultTarget target, std::optional<cv::Point2d> position) {

@@ -72,8 +72,8 @@ class FaultInjector {
  private:
   struct Entry {
     FaultSpec spec;
-    std::string text;    // canonical spec, for messages
-    std::uint64_t salt;  // per-entry stream for p: draws
+    std::string text;      // canonical spec, for messages
+    FaultMatcher matcher;  // when it fires: the one rule of fault_spec.hpp
   };
   [[nodiscard]] bool applies(const Entry& e, std::uint64_t call,
                              std::optional<cv::Point2d> position) const;

@@ -18,6 +18,7 @@ struct SimMachine::Impl {
   std::shared_ptr<sim::SimLight> light;
   std::shared_ptr<sim::SimCamera> camera;
   std::shared_ptr<sim::SimHealthSensor> health;
+  std::uint64_t seed = 0;  ///< the recipe's: the draws of the store.write faults
 };
 
 namespace {
@@ -43,6 +44,7 @@ void validate_timing(const Recipe& recipe) {
 
 SimMachine::SimMachine(const Recipe& recipe) : impl_(std::make_shared<Impl>()) {
   validate_timing(recipe);
+  impl_->seed = recipe.seed;
   impl_->faults = std::make_shared<sim::FaultInjector>(recipe, impl_->counters);
   for (std::size_t k = 0; k < recipe.faults.size(); ++k)
     impl_->faults->add(recipe.faults[k], recipe.path.string(), "faults[" + std::to_string(k) + "]");
@@ -99,6 +101,26 @@ void SimMachine::add_fault(FaultSpec fault) {
 
 std::vector<FaultSpec> SimMachine::faults_for(std::string_view target) const {
   return impl_->faults->faults_for(target);
+}
+
+std::function<void(SiteResult&)> SimMachine::decorate_site_writer(
+    std::function<void(SiteResult&)> inner) const {
+  std::vector<FaultMatcher> faults;
+  for (const FaultSpec& f : faults_for("store.write")) {
+    faults.emplace_back(f, fault_salt(impl_->seed, faults.size()));
+  }
+  if (faults.empty()) return inner;
+  return [inner = std::move(inner), faults = std::move(faults),
+          writes = std::uint64_t{0}](SiteResult& r) mutable {
+    ++writes;
+    for (const FaultMatcher& f : faults) {
+      const auto index = static_cast<std::uint32_t>(r.site.index);
+      if (f.fires(writes, [index](std::uint32_t n) { return n == index; })) {
+        throw StoreError("injected fault: " + to_string(f.spec()) + ": disk full");
+      }
+    }
+    inner(r);
+  };
 }
 
 void SimMachine::release_hangs() {

@@ -2,18 +2,14 @@
 // platform (std:: distributions are implementation-defined, so they are not used here).
 #pragma once
 
+#include "base/splitmix.hpp"
+
 #include <cmath>
 #include <cstdint>
 
 namespace ws::sim {
 
-/// SplitMix64 finaliser: a good 64-bit mix, used both to seed and to step the generator.
-constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
+using ws::mix64;
 
 /// A seed for one purpose (`salt`) on die (i, j) of a recipe seed.
 constexpr std::uint64_t die_seed(std::uint64_t seed, int i, int j, std::uint64_t salt) noexcept {
@@ -31,7 +27,7 @@ class Rng {
   /// Counter-based: mix64 of successive states (mix64 adds the golden-ratio step itself).
   std::uint64_t next() noexcept { return mix64(state_++); }
   /// Uniform in [0, 1).
-  double uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  double uniform() noexcept { return unit_double(next()); }
   double uniform(double lo, double hi) noexcept { return lo + (hi - lo) * uniform(); }
   /// Uniform integer in [lo, hi] (inclusive); lo when hi < lo.
   int uniform_int(int lo, int hi) noexcept {

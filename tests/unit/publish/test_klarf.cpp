@@ -495,13 +495,14 @@ TEST_F(KlarfOfRealRun, CompletedRunHasEveryDefectInBothVersions) {
 
 TEST_F(KlarfOfRealRun, CanceledRunSaysItWasNotCompletelyInspected) {
   auto req = request();
-  req.probe = [&](std::string_view node, std::size_t seq) {
+  RunHooks hooks;
+  hooks.probe = [&](std::string_view node, std::size_t seq) {
     if (node == "detect" && seq == 3) {
       controller_->request_stop(std::nullopt, StopReason::operator_request, StopStrength::stop,
                                 "test");
     }
   };
-  const RunReport rep = controller_->run(req);
+  const RunReport rep = controller_->run(req, hooks);
   ASSERT_EQ(rep.state, RunState::canceled);
   ASSERT_GT(rep.sites.not_started, 0);
   const Exported e = export_run(rep.id);

@@ -15,9 +15,11 @@ namespace {
 
 using std::chrono::milliseconds;
 
-SafeStopStep ok_step(std::string name, std::vector<std::string>& log) {
-  return {name, milliseconds(500), [&log, name](milliseconds) {
-            log.push_back(name);
+using Id = SafeStopStepId;
+
+SafeStopStep ok_step(Id id, std::vector<std::string>& log) {
+  return {id, milliseconds(500), [&log, id](milliseconds) {
+            log.emplace_back(to_string(id));
             return CallResult{};
           }};
 }
@@ -25,21 +27,23 @@ SafeStopStep ok_step(std::string name, std::vector<std::string>& log) {
 TEST(SafeStop, AFailingOrThrowingStepDoesNotStopTheLaterSteps) {
   std::vector<std::string> log;
   std::vector<SafeStopStep> steps;
-  steps.push_back(ok_step("a", log));
-  steps.push_back({"throws", milliseconds(500), [&](milliseconds) -> CallResult {
-                     log.push_back("throws");
+  steps.push_back(ok_step(Id::abort_capture, log));
+  steps.push_back({Id::park_stage, milliseconds(500), [&](milliseconds) -> CallResult {
+                     log.emplace_back("throws");
                      throw std::runtime_error("driver exploded");
                    }});
-  steps.push_back({"fails", milliseconds(500), [&](milliseconds) {
-                     log.push_back("fails");
+  steps.push_back({Id::light_off, milliseconds(500), [&](milliseconds) {
+                     log.emplace_back("fails");
                      return CallResult{CallOutcome::failed, "no"};
                    }});
-  steps.push_back(ok_step("z", log));
+  steps.push_back(ok_step(Id::release_hardware, log));
   std::vector<std::string> reported;
-  const auto results =
-      run_safe_stop(steps, [&](const SafeStopStepResult& r) { reported.push_back(r.name); });
-  EXPECT_EQ(log, (std::vector<std::string>{"a", "throws", "fails", "z"}));
-  EXPECT_EQ(reported, log);
+  const auto results = run_safe_stop(
+      steps, [&](const SafeStopStepResult& r) { reported.emplace_back(to_string(r.id)); });
+  EXPECT_EQ(log,
+            (std::vector<std::string>{"abort_capture", "throws", "fails", "release_hardware"}));
+  EXPECT_EQ(reported, (std::vector<std::string>{"abort_capture", "park_stage", "light_off",
+                                                "release_hardware"}));
   ASSERT_EQ(results.size(), 4u);
   EXPECT_EQ(results[0].outcome, CallOutcome::ok);
   EXPECT_EQ(results[1].outcome, CallOutcome::failed);
@@ -53,24 +57,24 @@ TEST(SafeStop, AStepThatHangsTimesOutAndTheNextStepStillRuns) {
   auto released = release->get_future().share();
   std::vector<std::string> log;
   std::vector<SafeStopStep> steps;
-  steps.push_back({"hangs", milliseconds(50), [released](milliseconds t) {
+  steps.push_back({Id::abort_capture, milliseconds(50), [released](milliseconds t) {
                      // A driver call that never returns by itself: abandoned after its timeout.
                      return run_with_timeout([released] { released.wait(); }, t);
                    }});
-  steps.push_back(ok_step("after", log));
+  steps.push_back(ok_step(Id::stop_stage, log));
   const auto results = run_safe_stop(steps);
   EXPECT_EQ(results[0].outcome, CallOutcome::timed_out);
   EXPECT_GE(results[0].duration_ms, 50.0);
   EXPECT_EQ(results[1].outcome, CallOutcome::ok);
-  EXPECT_EQ(log, (std::vector<std::string>{"after"}));
+  EXPECT_EQ(log, (std::vector<std::string>{"stop_stage"}));
   release->set_value();  // let the abandoned helper thread finish
 }
 
 TEST(SafeStop, ReportingFailureDoesNotStopCleanup) {
   std::vector<std::string> log;
-  std::vector<SafeStopStep> steps{ok_step("a", log), ok_step("b", log)};
+  std::vector<SafeStopStep> steps{ok_step(Id::abort_capture, log), ok_step(Id::stop_stage, log)};
   run_safe_stop(steps, [](const SafeStopStepResult&) { throw std::runtime_error("sink broke"); });
-  EXPECT_EQ(log, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(log, (std::vector<std::string>{"abort_capture", "stop_stage"}));
 }
 
 TEST(SafeStop, RunningTwiceOnSafeStateIsHarmless) {
@@ -81,12 +85,12 @@ TEST(SafeStop, RunningTwiceOnSafeStateIsHarmless) {
     int changes = 0;
   } s;
   std::vector<SafeStopStep> steps;
-  steps.push_back({"light_off", milliseconds(100), [&](milliseconds) {
+  steps.push_back({Id::light_off, milliseconds(100), [&](milliseconds) {
                      if (s.light) ++s.changes;
                      s.light = false;
                      return CallResult{};
                    }});
-  steps.push_back({"park", milliseconds(100), [&](milliseconds) {
+  steps.push_back({Id::park_stage, milliseconds(100), [&](milliseconds) {
                      if (!s.parked) ++s.changes;
                      s.parked = true;
                      return CallResult{};

@@ -2,9 +2,9 @@
 // machine): import -> manifest save/load -> detect with the model's profile -> train -> classify ->
 // score; training is deterministic; the shipped models load and keep their feature lists.
 #include "classify/classifier.hpp"
-#include "classify/evaluation.hpp"
 #include "classify/features.hpp"
-#include "classify/inspect.hpp"
+#include "inspect/evaluation.hpp"
+#include "inspect/frame_inspector.hpp"
 #include "io/import_pairs.hpp"
 #include "waferscan/manifest.hpp"
 
@@ -19,7 +19,11 @@
 #include <numeric>
 #include <string>
 
-namespace ws::classify {
+namespace ws::inspect {
+
+using classify::Classifier;
+using classify::feature_names;
+using classify::Method;
 namespace {
 
 namespace fs = std::filesystem;
@@ -58,7 +62,8 @@ TEST_F(DeepPcb, ImportTrainScore) {
   const Classifier shipped = Classifier::load(kSource / "data" / "models" / "deeppcb.json");
   ASSERT_TRUE(shipped.detection().has_value());
   const DetectionProfile profile = *shipped.detection();
-  const auto blobs = detect_frames(frames, profile);
+  const FrameInspector inspector(profile, profile.spec);
+  const auto blobs = blobs_of(detect_frames(frames, inspector));
   std::vector<std::size_t> all(frames.size());
   std::iota(all.begin(), all.end(), std::size_t{0});
 
@@ -70,11 +75,12 @@ TEST_F(DeepPcb, ImportTrainScore) {
   score_frames(own, frames, blobs, all, own_score);
   EXPECT_GT(own_score.overall().f_score(), 0.75);
 
-  // The shipped model (trained on all 211 pairs, these included) through inspect_pair, the
-  // per-frame path that reprocessing and the throughput measurement use.
+  // The shipped model (trained on all 211 pairs, these included) through inspect(), the
+  // per-frame path that the throughput measurement uses (the graph runs its steps node by node).
   Scorer shipped_score;
   for (const auto& f : frames) {
-    shipped_score.add(inspect_pair(f.frame, f.reference, shipped, profile, {}), f.truth);
+    shipped_score.add(inspector.inspect(f.frame, f.reference, cv::Mat(), shipped, {}).defects,
+                      f.truth);
   }
   // 18 of the 19 true boxes when measured (F 0.973); the model before the tolerant difference
   // and the tree (LDA, plain difference) found 16 (F 0.889).
@@ -94,7 +100,8 @@ TEST_F(DeepPcb, TrainingIsDeterministic) {
   const fs::path a = dir_ / "a.json";
   const fs::path b = dir_ / "b.json";
   for (const fs::path& out : {a, b}) {
-    const auto blobs = detect_frames(frames, profile);  // in parallel: order must not matter
+    // In parallel: order must not matter.
+    const auto blobs = blobs_of(detect_frames(frames, FrameInspector(profile, profile.spec)));
     const Examples ex = collect_examples(frames, blobs, all);
     Classifier::train(ex.features, ex.labels, options).save(out);
   }
@@ -118,4 +125,4 @@ TEST(ShippedModels, SimKeepsItsSevenFeaturesAndDeepPcbIsATreeOnTheContext) {
 }
 
 }  // namespace
-}  // namespace ws::classify
+}  // namespace ws::inspect

@@ -1,6 +1,5 @@
-#include "classify/evaluation.hpp"
+#include "inspect/evaluation.hpp"
 
-#include "classify/inspect.hpp"
 #include "kernels/grey.hpp"
 #include "waferscan/error.hpp"
 
@@ -13,7 +12,9 @@
 #include <chrono>
 #include <ctime>
 
-namespace ws::classify {
+namespace ws::inspect {
+
+using classify::label_blobs;
 
 namespace {
 // The same rule as reprocessing (kernels::as_grey8): grey stored as colour is grey, real colour
@@ -54,13 +55,22 @@ std::vector<LabelledFrame> load_labelled_frames(const Manifest& m) {
   return out;
 }
 
-std::vector<std::vector<BlobFeatures>> detect_frames(const std::vector<LabelledFrame>& frames,
-                                                     const DetectionProfile& profile) {
-  std::vector<std::vector<BlobFeatures>> out(frames.size());
+std::vector<FrameDetection> detect_frames(const std::vector<LabelledFrame>& frames,
+                                          const FrameInspector& inspector) {
+  std::vector<FrameDetection> out(frames.size());
   tbb::parallel_for(std::size_t{0}, frames.size(), [&](std::size_t i) {
-    auto det = detect_with_profile(frames[i].frame, frames[i].reference, profile, Checkpoint{});
-    out[i] = std::move(det.blobs);
+    const LabelledFrame& f = frames[i];
+    cv::Mat pre;
+    out[i].step = inspector.preprocess(f.frame, cv::Mat(), f.reference.size(), Checkpoint{}, pre);
+    if (out[i].step.ok()) out[i] = inspector.detect(pre, f.reference, Checkpoint{});
   });
+  return out;
+}
+
+std::vector<std::vector<BlobFeatures>> blobs_of(const std::vector<FrameDetection>& detections) {
+  std::vector<std::vector<BlobFeatures>> out;
+  out.reserve(detections.size());
+  for (const FrameDetection& d : detections) out.push_back(d.blobs);
   return out;
 }
 
@@ -91,8 +101,7 @@ void score_frames(const Classifier& model, const std::vector<LabelledFrame>& fra
                   const std::vector<std::vector<BlobFeatures>>& blobs,
                   const std::vector<std::size_t>& which, Scorer& scorer) {
   for (const std::size_t i : which) {
-    std::vector<Defect> defects;
-    for (const auto& b : blobs[i]) defects.push_back(Defect{0, b, {}, 0});
+    std::vector<Defect> defects = as_defects(blobs[i]);
     model.classify(defects);
     scorer.add(defects, frames[i].truth);
   }
@@ -122,7 +131,7 @@ CrossvalResult crossval(const std::vector<LabelledFrame>& frames,
 }
 
 Throughput measure_fps(const std::vector<LabelledFrame>& frames, const Classifier& model,
-                       const DetectionProfile& profile, int threads, int repeat) {
+                       const FrameInspector& inspector, int threads, int repeat) {
   const auto cpu_seconds = [] {
     timespec t{};
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
@@ -137,7 +146,8 @@ Throughput measure_fps(const std::vector<LabelledFrame>& frames, const Classifie
     const auto start = std::chrono::steady_clock::now();
     arena.execute([&] {
       tbb::parallel_for(std::size_t{0}, frames.size(), [&](std::size_t i) {
-        const auto d = inspect_pair(frames[i].frame, frames[i].reference, model, profile, {});
+        const auto d =
+            inspector.inspect(frames[i].frame, frames[i].reference, cv::Mat(), model, Checkpoint{});
         (void)d;
       });
     });
@@ -150,4 +160,4 @@ Throughput measure_fps(const std::vector<LabelledFrame>& frames, const Classifie
   return {rates[rates.size() / 2], cpu[cpu.size() / 2]};
 }
 
-}  // namespace ws::classify
+}  // namespace ws::inspect

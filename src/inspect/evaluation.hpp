@@ -1,9 +1,11 @@
-// Training and evaluation over a labelled recorded set: detect every frame once, label the blobs
-// from the truth boxes, train, score; k-fold cross-validation and throughput measurement.
+// Training and evaluation over a labelled recorded set, through the one frame-to-defects path
+// (FrameInspector): detect every frame once, label the blobs from the truth boxes, train, score;
+// k-fold cross-validation and throughput measurement.
 #pragma once
 
 #include "classify/classifier.hpp"
 #include "classify/scoring.hpp"
+#include "inspect/frame_inspector.hpp"
 #include "waferscan/manifest.hpp"
 
 #include <opencv2/core.hpp>
@@ -11,7 +13,12 @@
 #include <string>
 #include <vector>
 
-namespace ws::classify {
+namespace ws::inspect {
+
+using classify::Classifier;
+using classify::ClassScore;
+using classify::Scorer;
+using classify::TrainOptions;
 
 /// A labelled frame, decoded.
 struct LabelledFrame {
@@ -27,10 +34,14 @@ struct LabelledFrame {
 /// when it cannot be decoded or its size differs from its reference.
 std::vector<LabelledFrame> load_labelled_frames(const Manifest& m);
 
-/// The refined blobs of every frame (detect_with_profile), frames in parallel on the current
-/// task arena; deterministic (per-frame results, in frame order).
-std::vector<std::vector<BlobFeatures>> detect_frames(const std::vector<LabelledFrame>& frames,
-                                                     const DetectionProfile& profile);
+/// The detections of every frame (FrameInspector::preprocess and detect), frames in parallel on
+/// the current task arena; deterministic (per-frame results, in frame order). A frame whose
+/// verdict is not `inspected` has no blobs: its true defects count as missed, never as clean.
+std::vector<FrameDetection> detect_frames(const std::vector<LabelledFrame>& frames,
+                                          const FrameInspector& inspector);
+
+/// The blobs of each detection, in order (what collect_examples and score_frames take).
+std::vector<std::vector<BlobFeatures>> blobs_of(const std::vector<FrameDetection>& detections);
 
 /// Training examples: the blobs that label_blobs() gives a class.
 struct Examples {
@@ -62,7 +73,7 @@ CrossvalResult crossval(const std::vector<LabelledFrame>& frames,
                         const std::vector<std::vector<BlobFeatures>>& blobs,
                         const TrainOptions& options, int folds, double min_iou = 0.33);
 
-/// Throughput of the whole per-frame path (inspect_pair: preprocess, detect, merge, context,
+/// Throughput of the whole per-frame path (FrameInspector::inspect: preprocess, detect, refine,
 /// classify) on decoded frames (decoding not included), frames in parallel with at most `threads`
 /// threads, repeated `repeat` times.
 struct Throughput {
@@ -71,6 +82,6 @@ struct Throughput {
                                 ///< less sensitive than fps to other load on the machine
 };
 Throughput measure_fps(const std::vector<LabelledFrame>& frames, const Classifier& model,
-                       const DetectionProfile& profile, int threads, int repeat);
+                       const FrameInspector& inspector, int threads, int repeat);
 
-}  // namespace ws::classify
+}  // namespace ws::inspect

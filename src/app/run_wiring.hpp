@@ -1,0 +1,32 @@
+// The one run wiring of the command line, shared by `run`, `reprocess` and `resume`: event sinks,
+// signals, progress, the summary line, the simulator's interlock, hang release and store faults,
+// and the mapping of the run's end (or its refusal) to the exit code.
+#pragma once
+
+#include "run/run_controller.hpp"
+#include "waferscan/sim_machine.hpp"
+
+#include <string>
+
+namespace ws::app {
+
+/// How a command wants its run shown and stored.
+struct RunOutput {
+  std::string db = "waferscan.db";
+  std::string events;  ///< JSON-lines events to this file, "-" for stdout, empty for none
+  bool quiet = false;  ///< no progress output
+};
+
+/// One line that says how the run ended: id, state, reason, sites by status, defects by class,
+/// duration, the stop latency of a stopped run and its message.
+std::string summary_line(const RunReport& r);
+
+/// Runs `request` on `machine` as the command line does and returns its exit code: a refused
+/// run (another in progress, a Faulted device) prints why and exits 5; otherwise the summary line
+/// goes to stderr and the run's outcome gives the code (exit_code_for). With a simulated machine
+/// (`sim`, may be null for a recorded set) its interlock is an emergency stop of the run, its
+/// `store.write` faults decorate the site writer, and no simulated call stays blocked at exit.
+/// Throws ConfigError (exit 2) when the events file cannot be opened, before the run exists.
+int execute_run(Machine machine, SimMachine* sim, RunRequest request, const RunOutput& out);
+
+}  // namespace ws::app
