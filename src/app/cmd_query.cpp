@@ -1,11 +1,9 @@
 // `waferscan runs`, `show` and `export`: reading stored runs.
 #include "app/commands.hpp"
 #include "app/json_views.hpp"
-#include "publish/csv_export.hpp"
-#include "publish/klarf.hpp"
-#include "publish/wafer_map.hpp"
 #include "store/run_owner.hpp"
 #include "waferscan/error.hpp"
+#include "waferscan/export.hpp"
 #include "waferscan/store.hpp"
 
 #include <cstdio>
@@ -63,32 +61,26 @@ int cmd_export(const std::string& db, RunId id, const std::string& format, const
   Store store(db);
   recover_interrupted_runs(store);  // a run whose process died shows as Interrupted
   const RunRecord run = find_run(store, id);
-  if (format == "png") {
-    if (out.empty() || out == "-")
-      throw ConfigError("", 0, "--out", "--format png needs --out FILE");
-    publish::write_wafer_map_png(out, run, store.sites(id), publish::load_run_geometry(run));
-    return 0;
-  }
-  std::string text;
+  const bool to_stdout = out.empty() || out == "-";
   if (format == "json") {
-    text = app::export_json(run, store.sites(id)).dump(2) + "\n";
-  } else {
-    std::ostringstream s;
-    if (format == "csv") {
-      publish::write_csv(s, run, store.sites(id), publish::load_run_geometry(run));
-    } else {
-      publish::write_klarf(
-          s, run, store.sites(id), publish::load_run_geometry(run),
-          format == "klarf12" ? publish::KlarfVersion::v1_2 : publish::KlarfVersion::v1_8);
+    const std::string text = app::export_json(run, store.sites(id)).dump(2) + "\n";
+    if (to_stdout) {
+      std::cout << text << std::flush;
+      return 0;
     }
-    text = s.str();
-  }
-  if (out.empty() || out == "-") {
-    std::cout << text << std::flush;
-  } else {
     std::ofstream f(out);
     if (!f) throw ConfigError(out, 0, "--out", "cannot open for writing");
     f << text;
+    return 0;
+  }
+  const auto f = export_format_from_string(format);
+  if (!f) throw ConfigError("", 0, "--format", "unknown format '" + format + "'");
+  if (to_stdout) {
+    std::ostringstream text;
+    export_run(store, id, *f, text);
+    std::cout << text.str() << std::flush;
+  } else {
+    export_run(store, id, *f, std::filesystem::path(out));
   }
   return 0;
 }
