@@ -6,7 +6,7 @@
 #include "classify/features.hpp"
 #include "classify/inspect.hpp"
 #include "io/import_pairs.hpp"
-#include "waferscan/manifest.hpp"
+#include "waferscan/recorded_set.hpp"
 
 #include <gtest/gtest.h>
 
