@@ -3,11 +3,10 @@
 #include "inspect/evaluation.hpp"
 #include "io/import_pairs.hpp"
 #include "waferscan/error.hpp"
-#include "waferscan/manifest.hpp"
+#include "waferscan/recorded_set.hpp"
 #include "waferscan/store.hpp"
 
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -36,11 +35,11 @@ std::vector<std::string> split_names(const std::string& list) {
 
 int cmd_import_pairs(const std::string& dir, const std::string& out, const std::string& classes) {
   Manifest m = io::import_pairs(dir, out, split_names(classes));
-  const cv::Mat first = cv::imread(m.frames.front().image.string(), cv::IMREAD_GRAYSCALE);
-  if (first.empty())
-    throw ConfigError(m.frames.front().image.string(), 0, "", "cannot decode image");
-  m.frame_width = first.cols;
-  m.frame_height = first.rows;
+  // The set's frame size is its first frame's.
+  const SetImage first = read_set_image(m.frames.front().image, SetImageRole::frame, std::nullopt);
+  if (!first.ok()) throw ConfigError("", 0, "", first.error);  // the error names the file
+  m.frame_width = first.image.cols;
+  m.frame_height = first.image.rows;
   m.lot_id = fs::path(dir).filename().string();
   int labelled = 0;
   int defects = 0;

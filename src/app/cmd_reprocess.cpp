@@ -3,24 +3,21 @@
 #include "app/commands.hpp"
 #include "app/run_wiring.hpp"
 #include "classify/classifier.hpp"
-#include "pipeline/file_source.hpp"
 #include "run/run_controller.hpp"
 #include "store/run_owner.hpp"
 #include "waferscan/error.hpp"
 #include "waferscan/graph_spec.hpp"
-#include "waferscan/manifest.hpp"
 #include "waferscan/recipe.hpp"
+#include "waferscan/recorded_set.hpp"
 #include "waferscan/sim_machine.hpp"
 #include "waferscan/store.hpp"
-
-#include <opencv2/imgcodecs.hpp>
 
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -79,69 +76,27 @@ std::set<int> parse_site_ranges(const std::string& text) {
   return out;
 }
 
-/// The recipe of a reprocess: the given one (its detection settings and model), or one built from
-/// the manifest; sites and frame size always come from the manifest's frames.
-Recipe reprocess_recipe(const Manifest& m, const std::string& recipe_path) {
-  Recipe r;
-  if (!recipe_path.empty()) {
-    r = load_recipe(recipe_path);
-    if (r.camera.width != m.frame_width || r.camera.height != m.frame_height) {
-      throw ConfigError(recipe_path, 0, "camera",
-                        "the recipe's frames are " + std::to_string(r.camera.width) + "x" +
-                            std::to_string(r.camera.height) + " but the set's are " +
-                            std::to_string(m.frame_width) + "x" + std::to_string(m.frame_height) +
-                            " (" + m.path.string() + ")");
-    }
-  } else {
-    r.path = m.path;
-    r.name = m.dir.filename().string();
-    r.camera.width = m.frame_width;
-    r.camera.height = m.frame_height;
-  }
-  r.camera.pixel_size_um = m.pixel_size_um;
-  r.time_scale = 0;  // no hardware
-  r.faults.clear();  // fault injection acts on the simulator only
-  r.wafer.diameter_mm = m.wafer_diameter_mm;
-  r.wafer.die_pitch_x_um = m.die_pitch_x_um;
-  r.wafer.die_pitch_y_um = m.die_pitch_y_um;
-  r.wafer.die_origin_x_um = m.die_origin_x_um;
-  r.wafer.die_origin_y_um = m.die_origin_y_um;
-  r.wafer.lot_id = m.lot_id;
-  r.wafer.wafer_id = m.wafer_id;
-  r.sites.clear();
-  std::map<int, SiteSpec> by_index;
-  for (const FrameEntry& e : m.frames) {
-    by_index[e.site_index] = SiteSpec{e.site_index, e.name, e.die_i, e.die_j, e.x_um, e.y_um};
-  }
-  for (auto& [index, site] : by_index) r.sites.push_back(std::move(site));
-  return r;
+/// The recipe at `path` for recipe_for_set; none when `path` is empty.
+std::optional<Recipe> recipe_at(const std::string& path) {
+  if (path.empty()) return std::nullopt;
+  return load_recipe(path);
 }
 
 /// Decodes the set's golden reference and flat-field image now, so a bad one is a configuration
 /// error (exit 2) before anything runs, not a failure of every site.
 void load_set_images(const Manifest& m, RunRequest& request) {
-  if (!m.golden.empty()) {
-    std::string error;
-    request.golden = pipeline::read_grey_frame(m.golden, m.frame_width, m.frame_height, error);
-    if (request.golden.empty()) throw ConfigError(m.path.string(), 0, "golden", error);
-  }
-  if (!m.flat.empty()) {
-    cv::Mat flat = cv::imread(m.flat.string(), cv::IMREAD_UNCHANGED);
-    if (flat.empty() || flat.type() != CV_32FC1 || flat.cols != m.frame_width ||
-        flat.rows != m.frame_height) {
-      std::string what = m.flat.string();  // appended: GCC 12 -Wrestrict on "'" + s
-      what += " is not a 32-bit float " + std::to_string(m.frame_width) + "x" +
-              std::to_string(m.frame_height) + " image";
-      throw ConfigError(m.path.string(), 0, "flat", what);
-    }
-    request.flat = flat;
-  }
+  SetImage golden = read_golden(m);
+  if (!golden.ok()) throw ConfigError(m.path.string(), 0, "golden", golden.error);
+  SetImage flat = read_flat(m);
+  if (!flat.ok()) throw ConfigError(m.path.string(), 0, "flat", flat.error);
+  request.golden = std::move(golden.image);
+  request.flat = std::move(flat.image);
 }
 
 int cmd_reprocess(const ReprocessArgs& a) {
   // Everything is validated before the run exists.
   auto set = std::make_shared<Manifest>(load_manifest(std::filesystem::absolute(a.set)));
-  Recipe recipe = reprocess_recipe(*set, a.recipe);
+  Recipe recipe = recipe_for_set(*set, recipe_at(a.recipe));
   if (!a.sites.empty()) {
     const std::set<int> wanted = parse_site_ranges(a.sites);
     std::vector<SiteSpec> chosen;
@@ -207,7 +162,7 @@ int cmd_resume(const ResumeArgs& a) {
   if (!run->set_path.empty()) {
     set = std::make_shared<Manifest>(load_manifest(run->set_path));
     const bool own_recipe = run->recipe_path != set->path.string();
-    recipe = reprocess_recipe(*set, own_recipe ? run->recipe_path : std::string());
+    recipe = recipe_for_set(*set, recipe_at(own_recipe ? run->recipe_path : std::string()));
     load_set_images(*set, request);
     request.set = set;
   } else {

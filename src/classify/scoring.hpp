@@ -3,7 +3,7 @@
 #pragma once
 
 #include "waferscan/defect.hpp"
-#include "waferscan/manifest.hpp"
+#include "waferscan/recorded_set.hpp"
 
 #include <opencv2/core/types.hpp>
 

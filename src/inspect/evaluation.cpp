@@ -1,12 +1,10 @@
 #include "inspect/evaluation.hpp"
 
-#include "kernels/grey.hpp"
 #include "waferscan/error.hpp"
 
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
-#include <opencv2/imgcodecs.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -17,17 +15,16 @@ namespace ws::inspect {
 using classify::label_blobs;
 
 namespace {
-// The same rule as reprocessing (kernels::as_grey8): grey stored as colour is grey, real colour
-// is refused rather than silently mixed down.
-cv::Mat read_grey(const std::filesystem::path& p) {
-  const cv::Mat m = cv::imread(p.string(), cv::IMREAD_UNCHANGED);
-  if (m.empty()) throw ConfigError(p.string(), 0, "", "cannot decode image");
-  cv::Mat grey;
-  if (!kernels::as_grey8(m, grey)) {
-    throw ConfigError(p.string(), 0, "",
-                      "not 8-bit grey (OpenCV type " + std::to_string(m.type()) + ")");
+// The set's golden reference for frame `f`, which has none of its own. An image that cannot be
+// read refuses the set, as in reprocess.
+cv::Mat golden_for(const Manifest& m, const FrameEntry& f) {
+  if (m.golden.empty()) {
+    throw ConfigError(m.path.string(), f.line, "reference",
+                      "this frame has no reference and the set has no golden reference");
   }
-  return grey;
+  SetImage golden = read_golden(m);
+  if (!golden.ok()) throw ConfigError(m.path.string(), 0, "golden", golden.error);
+  return golden.image;
 }
 }  // namespace
 
@@ -36,18 +33,17 @@ std::vector<LabelledFrame> load_labelled_frames(const Manifest& m) {
   cv::Mat golden;
   for (const FrameEntry& f : m.frames) {
     if (!f.truth) continue;
+    FrameImages images = read_frame_images(m, f);
+    if (!images.ok()) throw ConfigError(m.path.string(), f.line, "", images.error);
     LabelledFrame lf;
     lf.name = f.name;
     lf.site_index = f.site_index;
-    lf.frame = read_grey(f.image);
-    if (!f.reference.empty()) {
-      lf.reference = read_grey(f.reference);
+    lf.frame = std::move(images.frame);
+    if (!images.reference.empty()) {
+      lf.reference = std::move(images.reference);
     } else {
-      if (golden.empty()) golden = read_grey(m.golden);
+      if (golden.empty()) golden = golden_for(m, f);
       lf.reference = golden;
-    }
-    if (lf.frame.size() != lf.reference.size()) {
-      throw ConfigError(f.image.string(), f.line, "image", "size differs from its reference");
     }
     lf.truth = *f.truth;
     out.push_back(std::move(lf));

@@ -6,7 +6,7 @@
 #include "classify/classifier.hpp"
 #include "classify/scoring.hpp"
 #include "inspect/frame_inspector.hpp"
-#include "waferscan/manifest.hpp"
+#include "waferscan/recorded_set.hpp"
 
 #include <opencv2/core.hpp>
 
@@ -29,9 +29,10 @@ struct LabelledFrame {
   std::vector<LabelledDefect> truth;
 };
 
-/// Decodes the labelled frames of `m` (frames without truth are skipped), in manifest order. A
-/// frame needs its own reference or the set's golden. Throws ConfigError naming the image file
-/// when it cannot be decoded or its size differs from its reference.
+/// Decodes the labelled frames of `m` (frames without truth are skipped), in manifest order, with
+/// read_frame_images and read_golden: a frame needs its own reference or the set's golden, each of
+/// the set's frame size. Throws ConfigError naming the manifest and the image file and saying what
+/// is wrong with it when one cannot be read.
 std::vector<LabelledFrame> load_labelled_frames(const Manifest& m);
 
 /// The detections of every frame (FrameInspector::preprocess and detect), frames in parallel on

@@ -2,7 +2,7 @@
 // layout) -> a recorded set (Manifest) whose frames carry their own references and truth.
 #pragma once
 
-#include "waferscan/manifest.hpp"
+#include "waferscan/recorded_set.hpp"
 
 #include <filesystem>
 #include <string>

@@ -1,5 +1,5 @@
 // Recorded-set manifests: manifest.yaml <-> Manifest, strictly validated (docs/recorded-sets.md).
-#include "waferscan/manifest.hpp"
+#include "waferscan/recorded_set.hpp"
 
 #include "io/wafer_sites.hpp"
 #include "io/yaml_fields.hpp"

@@ -1,64 +1,9 @@
 #include "pipeline/file_source.hpp"
 
-#include "kernels/grey.hpp"
-
-#include <opencv2/imgcodecs.hpp>
-
-#include <fstream>
-#include <iterator>
-#include <system_error>
-#include <vector>
+#include <string>
+#include <utility>
 
 namespace ws::pipeline {
-
-cv::Mat read_grey_frame(const std::filesystem::path& file, int width, int height,
-                        std::string& error) {
-  std::string name = "'";  // built by appending: GCC 12 warns (-Wrestrict) on "'" + s + "'"
-  name += file.string();
-  name += '\'';
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(file, ec)) {
-    error = "frame file " + name + " is missing";
-    return {};
-  }
-  // Read the bytes ourselves: an empty file and an unreadable one get their own reasons, and
-  // imdecode never touches the path again.
-  std::ifstream in(file, std::ios::binary);
-  std::vector<uchar> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.eof() && in.fail()) {
-    error = "frame file " + name + " cannot be read";
-    return {};
-  }
-  if (bytes.empty()) {
-    error = "frame file " + name + " is empty (0 bytes)";
-    return {};
-  }
-  cv::Mat image;
-  try {
-    image = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
-  } catch (const cv::Exception&) {
-    image.release();
-  }
-  if (image.empty()) {
-    error = "frame file " + name + " is not a decodable image (corrupt or truncated)";
-    return {};
-  }
-  // A grey image saved in a colour format is grey; real colour or another depth is not.
-  cv::Mat grey;
-  if (!kernels::as_grey8(image, grey)) {
-    error = "frame file " + name + " is not 8-bit grey (OpenCV type " +
-            std::to_string(image.type()) + ")";
-    return {};
-  }
-  image = grey;
-  if (image.cols != width || image.rows != height) {
-    error = "frame file " + name + " is " + std::to_string(image.cols) + "x" +
-            std::to_string(image.rows) + ", expected " + std::to_string(width) + "x" +
-            std::to_string(height);
-    return {};
-  }
-  return image;
-}
 
 FileSource::FileSource(std::shared_ptr<const Manifest> set, StopToken token,
                        std::shared_ptr<SiteTracker> tracker)
@@ -93,21 +38,13 @@ void FileSource::decode(const SiteJob& job, const std::shared_ptr<Delivery>& del
       work->result.reason =
           "site " + std::to_string(job.site.index) + " has no frame in " + set_->path.string();
     } else {
-      const FrameEntry& entry = *it->second;
-      std::string error;
-      cv::Mat image = read_grey_frame(entry.image, set_->frame_width, set_->frame_height, error);
-      cv::Mat reference;
-      if (!image.empty() && !entry.reference.empty()) {
-        reference = read_grey_frame(entry.reference, set_->frame_width, set_->frame_height, error);
-        if (reference.empty())
-          error = "reference of " + entry.image.filename().string() + ": " + error;
-      }
-      if (!error.empty()) {
+      FrameImages images = read_frame_images(*set_, *it->second);
+      if (!images.ok()) {
         work->result.status = SiteStatus::error;
-        work->result.reason = std::move(error);
+        work->result.reason = std::move(images.error);
       } else {
-        work->image = std::move(image);
-        work->reference = std::move(reference);
+        work->image = std::move(images.frame);
+        work->reference = std::move(images.reference);
         work->acquired = true;
         work->processing = true;
         tracker_->mark(index, SitePhase::acquired);

@@ -4,7 +4,7 @@
 #include "pipeline/frame_source.hpp"
 #include "pipeline/site_tracker.hpp"
 #include "waferscan/cancel.hpp"
-#include "waferscan/manifest.hpp"
+#include "waferscan/recorded_set.hpp"
 
 #include <oneapi/tbb/task_group.h>
 
@@ -14,17 +14,11 @@
 
 namespace ws::pipeline {
 
-/// Reads one frame (or reference) file as an 8-bit grey image of `width` x `height`. On failure
-/// returns an empty Mat and sets `error` to a reason naming the file: missing, empty (zero bytes),
-/// not decodable (corrupt or truncated), not 8-bit grey, or the wrong size.
-cv::Mat read_grey_frame(const std::filesystem::path& file, int width, int height,
-                        std::string& error);
-
 /// For each admitted site, decodes its frame (and its per-frame reference, if the manifest has one)
 /// on a task of the calling arena, so acquire() returns at once and frames decode in parallel;
 /// decoding is bounded by the graph's in-flight cap because acquire() is only called for admitted
 /// sites. A site whose decode starts after a stop was requested does not start (not_started); a
-/// missing or corrupt file ends the site as `error` with a reason naming the file.
+/// missing or corrupt file ends the site as `error` with the reason read_frame_images gives.
 /// Thread safety: acquire() may be called concurrently. The destructor waits for decodes that have
 /// not finished (each has already delivered or will deliver; none blocks).
 class FileSource final : public FrameSource {

@@ -3,22 +3,21 @@
 #pragma once
 
 #include "pipeline/work.hpp"
-#include "waferscan/manifest.hpp"
 #include "waferscan/recipe.hpp"
+#include "waferscan/recorded_set.hpp"
 
 #include <filesystem>
-#include <mutex>
 
 namespace ws::pipeline {
 
-/// Thread safety: record() may be called concurrently (each call writes its own file; the entry
-/// list is guarded); finish() once, after the graph is quiet. Memory stays bounded: record() holds
-/// no frame after it returns, and the graph calls it only for admitted frames (the in-flight cap).
+/// The recording node over RecordedSetWriter. Thread safety: record() may be called concurrently;
+/// finish() once, after the graph is quiet. Memory stays bounded: record() holds no frame after it
+/// returns, and the graph calls it only for admitted frames (the in-flight cap).
 class SetRecorder {
  public:
   /// Creates `dir` (and dir/frames) and writes the golden reference and the flat-field image.
   /// Throws ConfigError naming `dir` or the file when a folder or file cannot be written.
-  SetRecorder(std::filesystem::path dir, const Recipe& recipe, const cv::Mat& golden,
+  SetRecorder(const std::filesystem::path& dir, const Recipe& recipe, const cv::Mat& golden,
               const cv::Mat& flat);
 
   /// Writes the raw frame of an acquired site as frames/NNNNN.png and remembers its entry. Does
@@ -27,13 +26,12 @@ class SetRecorder {
   void record(const Work& work) noexcept;
 
   /// Writes manifest.yaml with the frames recorded so far, in site order. Returns the manifest.
-  Manifest finish();
+  Manifest finish() { return writer_.finish(); }
 
-  [[nodiscard]] const std::filesystem::path& dir() const noexcept { return manifest_.dir; }
+  [[nodiscard]] const std::filesystem::path& dir() const noexcept { return writer_.dir(); }
 
  private:
-  Manifest manifest_;
-  std::mutex mutex_;
+  RecordedSetWriter writer_;
 };
 
 }  // namespace ws::pipeline

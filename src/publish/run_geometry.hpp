@@ -2,8 +2,8 @@
 // a run, the class-number table, where each defect lies on the wafer, and the inspected area.
 #pragma once
 
-#include "waferscan/manifest.hpp"
 #include "waferscan/recipe.hpp"
+#include "waferscan/recorded_set.hpp"
 #include "waferscan/store.hpp"
 #include "waferscan/wafer_geometry.hpp"
 

@@ -13,8 +13,8 @@
 #include "waferscan/cancel.hpp"
 #include "waferscan/fault_spec.hpp"
 #include "waferscan/graph_spec.hpp"
-#include "waferscan/manifest.hpp"
 #include "waferscan/recipe.hpp"
+#include "waferscan/recorded_set.hpp"
 #include "waferscan/store.hpp"
 
 #include <filesystem>

@@ -3,7 +3,7 @@
 // DIR also holds golden.png, frame.png and flat.tiff (a few bytes: only their existence is
 // checked), so inputs that name them get past the referenced-file checks.
 #include "fuzz_common.hpp"
-#include "waferscan/manifest.hpp"
+#include "waferscan/recorded_set.hpp"
 
 #include <unistd.h>
 

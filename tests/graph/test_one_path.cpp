@@ -5,7 +5,7 @@
 #include "inspect/evaluation.hpp"
 #include "inspect/frame_inspector.hpp"
 #include "io/import_pairs.hpp"
-#include "waferscan/manifest.hpp"
+#include "waferscan/recorded_set.hpp"
 
 #include <gtest/gtest.h>
 

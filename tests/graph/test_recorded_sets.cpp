@@ -3,7 +3,7 @@
 // `error` naming the file while the run completes; resuming a canceled run gives the same final
 // defects as an uninterrupted run, with no defect stored twice.
 #include "common/run_fixture.hpp"
-#include "waferscan/manifest.hpp"
+#include "waferscan/recorded_set.hpp"
 
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>

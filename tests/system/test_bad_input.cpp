@@ -312,16 +312,17 @@ TEST_F(BadSet, FlatFieldThatIsNotAFloatImageIsRefused) {
   std::ifstream in(set_ / "manifest.yaml");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   write_text(set_ / "manifest.yaml", "flat: flat.png\n" + text);
-  expect_refused({"manifest.yaml: flat: ", (set_ / "flat.png").string(),
-                  " is not a 32-bit float 64x64 image"});
+  expect_refused({"manifest.yaml: flat: flat-field image '" + (set_ / "flat.png").string() +
+                  "' is not 32-bit float, one channel (OpenCV type 0)"});
 }
 
 class BadGolden : public BadSet, public ::testing::WithParamInterface<BadImage> {};
 
 TEST_P(BadGolden, IsRefusedBeforeTheRunNamingTheFile) {
   GetParam().spoil(set_ / "golden.png");
-  expect_refused({"manifest.yaml: golden: frame file '" + (set_ / "golden.png").string() + "'",
-                  GetParam().says});
+  expect_refused(
+      {"manifest.yaml: golden: golden reference '" + (set_ / "golden.png").string() + "'",
+       GetParam().says});
 }
 
 INSTANTIATE_TEST_SUITE_P(Cli, BadGolden, ::testing::ValuesIn(bad_images()),
@@ -361,7 +362,7 @@ TEST_F(BadSet, EachBadFrameIsASiteErrorNamingTheFileAndTheRunCompletes) {
     if (index == kBadReference) {
       EXPECT_EQ(s["status"], "error") << s.dump();
       EXPECT_NE(s.value("reason", "")
-                    .find("reference of " + std::to_string(index) + ".png: frame file '" +
+                    .find("frame " + std::to_string(index) + ".png: reference file '" +
                           (set_ / "bad_ref.png").string() + "' is not a decodable image"),
                 std::string::npos)
           << s.dump();

@@ -6,7 +6,7 @@
 #include "common/process.hpp"
 #include "common/run_fixture.hpp"
 #include "common/sanitizers.hpp"
-#include "waferscan/manifest.hpp"
+#include "waferscan/recorded_set.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -1,7 +1,7 @@
 // Recorded-set manifests: save -> load gives back the same set, and every bad manifest is a
 // ConfigError naming the manifest file, the line and the key (or the missing file and its entry).
 #include "waferscan/error.hpp"
-#include "waferscan/manifest.hpp"
+#include "waferscan/recorded_set.hpp"
 
 #include <gtest/gtest.h>
 

@@ -5,7 +5,7 @@
 #include "publish/run_geometry.hpp"
 #include "synthetic_run.hpp"
 #include "waferscan/error.hpp"
-#include "waferscan/manifest.hpp"
+#include "waferscan/recorded_set.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
-#include "kernels/grey.hpp"
+#include "io/grey.hpp"
 
-namespace ws::kernels {
+namespace ws::io {
 
 bool as_grey8(const cv::Mat& decoded, cv::Mat& grey) {
   grey.release();
@@ -24,4 +24,4 @@ bool as_grey8(const cv::Mat& decoded, cv::Mat& grey) {
   return true;
 }
 
-}  // namespace ws::kernels
+}  // namespace ws::io

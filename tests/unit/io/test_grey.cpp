@@ -1,11 +1,11 @@
 // Pins down the one rule for 8-bit grey frames: grey as is, grey saved as colour accepted, real
 // colour and other depths refused.
-#include "kernels/grey.hpp"
+#include "io/grey.hpp"
 
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
 
-namespace ws::kernels {
+namespace ws::io {
 namespace {
 
 cv::Mat ramp(int rows, int cols) {
@@ -50,4 +50,4 @@ TEST(AsGrey8, RealColourOtherDepthsAndEmptyAreNot) {
 }
 
 }  // namespace
-}  // namespace ws::kernels
+}  // namespace ws::io
