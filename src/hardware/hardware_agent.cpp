@@ -67,7 +67,6 @@ struct HardwareAgent::State {
   OverrunListener overrun_listener;
   int listener_busy = 0;  // listener invocations in progress (off the lock)
   std::condition_variable listener_idle;
-  std::atomic<std::size_t> commands_run{0};
   std::atomic<std::size_t> abandoned{0};
   std::thread watchdog;
 
@@ -98,7 +97,6 @@ struct HardwareAgent::State {
       std::lock_guard lock(mutex);
       if (self->abandoned) return;  // replaced; the queue is no longer ours
       self->current_abandon = nullptr;
-      commands_run.fetch_add(1);
     }
     std::lock_guard lock(mutex);
     self->exited = true;
@@ -332,9 +330,6 @@ void HardwareAgent::set_overrun_listener(OverrunListener fn) {
   state_->overrun_listener = std::move(fn);
 }
 
-std::size_t HardwareAgent::commands_run() const noexcept {
-  return state_->commands_run.load();
-}
 std::size_t HardwareAgent::abandoned_threads() const noexcept {
   return state_->abandoned.load();
 }

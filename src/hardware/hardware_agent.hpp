@@ -107,7 +107,6 @@ class HardwareAgent {
   void set_overrun_listener(OverrunListener fn);
 
   [[nodiscard]] const Machine& machine() const noexcept { return machine_; }
-  [[nodiscard]] std::size_t commands_run() const noexcept;
   [[nodiscard]] std::size_t abandoned_threads() const noexcept;
 
  private:
