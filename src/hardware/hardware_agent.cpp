@@ -15,19 +15,20 @@ namespace ws {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-
-constexpr std::array<std::string_view, kDeviceCount> kDeviceNames{"stage", "light", "camera"};
 }  // namespace
 
-std::string_view to_string(Device d) noexcept {
-  return kDeviceNames[static_cast<std::size_t>(d)];
-}
-
-std::optional<Device> device_from_string(std::string_view name) noexcept {
-  for (std::size_t i = 0; i < kDeviceNames.size(); ++i) {
-    if (kDeviceNames[i] == name) return static_cast<Device>(i);
+std::string_view to_string(CallOutcome outcome) noexcept {
+  switch (outcome) {
+    case CallOutcome::ok:
+      return "ok";
+    case CallOutcome::failed:
+      return "failed";
+    case CallOutcome::timed_out:
+      return "timed_out";
+    case CallOutcome::skipped:
+      return "skipped";
   }
-  return std::nullopt;
+  return "unknown";
 }
 
 struct Worker {

@@ -7,20 +7,6 @@
 
 namespace ws {
 
-std::string_view to_string(CallOutcome outcome) noexcept {
-  switch (outcome) {
-    case CallOutcome::ok:
-      return "ok";
-    case CallOutcome::failed:
-      return "failed";
-    case CallOutcome::timed_out:
-      return "timed_out";
-    case CallOutcome::skipped:
-      return "skipped";
-  }
-  return "unknown";
-}
-
 CallResult run_with_timeout(std::function<void()> fn, std::chrono::milliseconds timeout) {
   auto done = std::make_shared<std::promise<CallResult>>();
   auto result = done->get_future();
