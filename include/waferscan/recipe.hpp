@@ -2,6 +2,7 @@
 #pragma once
 
 #include "waferscan/fault_spec.hpp"
+#include "waferscan/site.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -94,16 +95,6 @@ struct MonitorSpec {
   double temperature_limit_c = 45.0;  ///< a reading above this raises an alarm
   double hysteresis_c = 2.0;  ///< the alarm clears once a reading is this far below the limit
   AlarmAction on_alarm = AlarmAction::record;
-};
-
-/// One site of the recipe: a die to image.
-struct SiteSpec {
-  int index = 0;  ///< 0-based order of visit
-  std::string name;
-  int die_i = 0;
-  int die_j = 0;
-  double x_um = 0.0;  ///< stage position of the die centre
-  double y_um = 0.0;
 };
 
 struct Recipe {
