@@ -35,7 +35,7 @@ struct FrameEntry {
 
 /// The set's wafer and frame geometry (the manifest's lot_id, wafer_id, wafer and frame keys),
 /// then where its files are.
-struct Manifest : WaferGeometry {
+struct Manifest : WaferGeometry, FrameGeometry {
   std::filesystem::path dir;     ///< the set folder
   std::filesystem::path path;    ///< dir / "manifest.yaml"
   std::filesystem::path golden;  ///< set-level golden reference (absolute in memory); may be empty

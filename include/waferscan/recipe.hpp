@@ -3,6 +3,7 @@
 
 #include "waferscan/fault_spec.hpp"
 #include "waferscan/site.hpp"
+#include "waferscan/wafer_geometry.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -10,18 +11,6 @@
 #include <vector>
 
 namespace ws {
-
-/// Wafer geometry. Die (i, j) has its lower-left corner at die_origin + (i*pitch_x, j*pitch_y) and
-/// its centre half a pitch further; all in micrometres in stage coordinates.
-struct WaferSpec {
-  double diameter_mm = 200.0;
-  double die_pitch_x_um = 10000.0;
-  double die_pitch_y_um = 10000.0;
-  double die_origin_x_um = 0.0;
-  double die_origin_y_um = 0.0;
-  std::string lot_id = "LOT0";
-  std::string wafer_id = "W01";
-};
 
 /// Stage limits and timing. A move takes distance/speed plus settle time (scaled by time_scale).
 struct StageSpec {
@@ -103,7 +92,7 @@ struct Recipe {
   std::uint64_t seed = 1;
   double time_scale = 1.0;           ///< multiplies every hardware time; 0 = instant
   double drain_timeout_ms = 5000.0;  ///< a stop escalates to abort after this long
-  WaferSpec wafer;
+  WaferGeometry wafer;  ///< the wafer section; die centres are half a pitch past the corners
   StageSpec stage;
   CameraSpec camera;
   LightSpec light;

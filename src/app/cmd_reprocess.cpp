@@ -102,13 +102,7 @@ Recipe reprocess_recipe(const Manifest& m, const std::string& recipe_path) {
   r.camera.pixel_size_um = m.pixel_size_um;
   r.time_scale = 0;  // no hardware
   r.faults.clear();  // fault injection acts on the simulator only
-  r.wafer.diameter_mm = m.wafer_diameter_mm;
-  r.wafer.die_pitch_x_um = m.die_pitch_x_um;
-  r.wafer.die_pitch_y_um = m.die_pitch_y_um;
-  r.wafer.die_origin_x_um = m.die_origin_x_um;
-  r.wafer.die_origin_y_um = m.die_origin_y_um;
-  r.wafer.lot_id = m.lot_id;
-  r.wafer.wafer_id = m.wafer_id;
+  r.wafer = static_cast<const WaferGeometry&>(m);
   r.sites.clear();
   std::map<int, SiteSpec> by_index;
   for (const FrameEntry& e : m.frames) {

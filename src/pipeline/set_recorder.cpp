@@ -38,7 +38,8 @@ SetRecorder::SetRecorder(std::filesystem::path dir, const Recipe& recipe, const 
   if (ec) throw ConfigError(dir.string(), 0, "--record", "cannot create folder: " + ec.message());
   manifest_.dir = std::filesystem::absolute(dir).lexically_normal();
   manifest_.path = manifest_.dir / "manifest.yaml";
-  static_cast<WaferGeometry&>(manifest_) = wafer_geometry(recipe);
+  static_cast<WaferGeometry&>(manifest_) = recipe.wafer;
+  static_cast<FrameGeometry&>(manifest_) = frame_geometry(recipe);
   if (!golden.empty()) {
     manifest_.golden = manifest_.dir / "golden.png";
     write_image(manifest_.golden, golden, kPngParams);
