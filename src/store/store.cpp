@@ -125,17 +125,7 @@ struct Store::Impl {
     // Commits never run a WAL checkpoint themselves: see Checkpointer.
     checkpointer.attach(db.handle());
     store::ensure_schema(db);
-    // Tables added after schema v1 without a migration step: created when missing.
-    db.exec(kHardwareTables);
   }
-  static constexpr const char* kHardwareTables = R"sql(
-CREATE TABLE IF NOT EXISTS hardware_faults (
-  device TEXT PRIMARY KEY, reason TEXT NOT NULL, since TEXT NOT NULL, run_id INTEGER);
-CREATE TABLE IF NOT EXISTS hardware_resets (
-  id INTEGER PRIMARY KEY, device TEXT NOT NULL, reason TEXT NOT NULL, reset_by TEXT NOT NULL,
-  reset_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS run_owners (run_id INTEGER PRIMARY KEY, lock_path TEXT NOT NULL);
-)sql";
   Database db;
   store::Checkpointer checkpointer;  // after db: stopped before the connection closes
 };
