@@ -3,9 +3,19 @@
 
 #include <opencv2/core.hpp>
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
+#include <string_view>
 
 namespace ws {
+
+/// The machine's devices that run commands, as the hardware agent and the fault records name them.
+enum class Device : std::uint8_t { stage = 0, light = 1, camera = 2 };
+inline constexpr std::size_t kDeviceCount = 3;
+std::string_view to_string(Device d) noexcept;
+std::optional<Device> device_from_string(std::string_view name) noexcept;
 
 /// An XY stage. Blocking calls return when the motion is complete and settled.
 /// Thread safety: stop() may be called from any thread while move_to()/park() block on another;

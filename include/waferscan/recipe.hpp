@@ -2,6 +2,8 @@
 #pragma once
 
 #include "waferscan/fault_spec.hpp"
+#include "waferscan/site.hpp"
+#include "waferscan/wafer_geometry.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -9,18 +11,6 @@
 #include <vector>
 
 namespace ws {
-
-/// Wafer geometry. Die (i, j) has its lower-left corner at die_origin + (i*pitch_x, j*pitch_y) and
-/// its centre half a pitch further; all in micrometres in stage coordinates.
-struct WaferSpec {
-  double diameter_mm = 200.0;
-  double die_pitch_x_um = 10000.0;
-  double die_pitch_y_um = 10000.0;
-  double die_origin_x_um = 0.0;
-  double die_origin_y_um = 0.0;
-  std::string lot_id = "LOT0";
-  std::string wafer_id = "W01";
-};
 
 /// Stage limits and timing. A move takes distance/speed plus settle time (scaled by time_scale).
 struct StageSpec {
@@ -96,23 +86,13 @@ struct MonitorSpec {
   AlarmAction on_alarm = AlarmAction::record;
 };
 
-/// One site of the recipe: a die to image.
-struct SiteSpec {
-  int index = 0;  ///< 0-based order of visit
-  std::string name;
-  int die_i = 0;
-  int die_j = 0;
-  double x_um = 0.0;  ///< stage position of the die centre
-  double y_um = 0.0;
-};
-
 struct Recipe {
   std::filesystem::path path;  ///< the file it was read from (for messages)
   std::string name;
   std::uint64_t seed = 1;
   double time_scale = 1.0;           ///< multiplies every hardware time; 0 = instant
   double drain_timeout_ms = 5000.0;  ///< a stop escalates to abort after this long
-  WaferSpec wafer;
+  WaferGeometry wafer;  ///< the wafer section; die centres are half a pitch past the corners
   StageSpec stage;
   CameraSpec camera;
   LightSpec light;

@@ -40,7 +40,7 @@ struct FrameEntry {
 
 /// The set's wafer and frame geometry (the manifest's lot_id, wafer_id, wafer and frame keys),
 /// then where its files are.
-struct Manifest : WaferGeometry {
+struct Manifest : WaferGeometry, FrameGeometry {
   std::filesystem::path dir;     ///< the set folder
   std::filesystem::path path;    ///< dir / "manifest.yaml"
   std::filesystem::path golden;  ///< set-level golden reference (absolute in memory); may be empty
@@ -112,7 +112,8 @@ class RecordedSetWriter {
  public:
   /// Creates `dir` (and dir/frames) and writes the golden reference and the flat-field image
   /// (each when not empty). Throws ConfigError naming `dir` or the file that cannot be written.
-  RecordedSetWriter(const std::filesystem::path& dir, const WaferGeometry& geometry,
+  RecordedSetWriter(const std::filesystem::path& dir, const WaferGeometry& wafer,
+                    const FrameGeometry& frame,
                     const cv::Mat& golden, const cv::Mat& flat);
 
   /// Writes `frame` as the frame of `site` and remembers its entry. Throws ConfigError naming the

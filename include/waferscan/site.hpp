@@ -2,7 +2,6 @@
 #pragma once
 
 #include "waferscan/defect.hpp"
-#include "waferscan/recipe.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -11,6 +10,16 @@
 #include <vector>
 
 namespace ws {
+
+/// One site of the recipe: a die to image.
+struct SiteSpec {
+  int index = 0;  ///< 0-based order of visit
+  std::string name;
+  int die_i = 0;
+  int die_j = 0;
+  double x_um = 0.0;  ///< stage position of the die centre
+  double y_um = 0.0;
+};
 
 /// Every site of a run ends as exactly one of these.
 enum class SiteStatus : std::uint8_t {

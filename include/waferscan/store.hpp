@@ -57,11 +57,6 @@ struct DeviceFault {
   RunId run = 0;      ///< the run during which it faulted
 };
 
-/// One stored site with its defects.
-struct StoredSite {
-  SiteResult result;
-};
-
 /// Thread safety: one Store per thread; a Store object is not shared between threads. Several
 /// Store objects (threads or processes) may open the same file.
 class Store {

@@ -131,7 +131,7 @@ struct TrainArgs {
   /// The options with the parsed detection settings.
   [[nodiscard]] classify::TrainOptions get() const {
     classify::TrainOptions o = options;
-    o.method = method == "lda" ? classify::Method::lda : classify::Method::tree;
+    o.method = classify::method_from_string(method).value_or(classify::Method::tree);
     o.detection = profile.p;
     return o;
   }

@@ -1,5 +1,6 @@
 #include "classify/classifier.hpp"
 
+#include "base/name_table.hpp"
 #include "classify/decision_tree.hpp"
 #include "classify/features.hpp"
 #include "waferscan/error.hpp"
@@ -16,14 +17,16 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <variant>
 
 namespace ws::classify {
 
 namespace {
 using Json = nlohmann::json;
 constexpr int kFormatVersion = 1;
-constexpr const char* kLda = "lda";
-constexpr const char* kTree = "tree";
 // Shrinks the pooled covariance toward the identity (in standardised units) so small or
 // degenerate training sets still give an invertible, well-behaved model.
 constexpr double kShrinkage = 0.05;
@@ -33,42 +36,6 @@ constexpr double kShrinkage = 0.05;
   throw ConfigError(file, 0, key, message);
 }
 }  // namespace
-
-/// Method::lda: linear discriminant analysis on standardised features z = (f - mean) / scale:
-/// score_k(z) = w_k . z + b_k with w_k = S^-1 mu_k and b_k = -mu_k' S^-1 mu_k / 2 + log prior_k,
-/// where S is the pooled within-class covariance. Posterior = softmax(score).
-/// Method::tree: a decision tree on the raw feature values (columns in the model's feature order).
-struct Classifier::Model {
-  std::vector<std::string> classes;
-  std::vector<std::string> features;        // names, a subset of feature_names()
-  std::vector<Eigen::Index> feature_index;  // their positions in feature_vector()
-  std::optional<DetectionProfile> detection;
-  Method method = Method::lda;
-  std::string reject;  // class whose defects classify() drops; empty: none
-  TreeParams tree_params;
-  DecisionTree tree;
-  // LDA:
-  Eigen::VectorXd mean;        // feature means (raw feature units)
-  Eigen::VectorXd scale;       // feature standard deviations (raw units), > 0
-  Eigen::MatrixXd class_mean;  // one row per class, standardised units
-  Eigen::VectorXd prior;       // per class, > 0, sums to 1
-  Eigen::MatrixXd covariance;  // pooled, standardised units, positive definite
-  // Derived in finish():
-  Eigen::MatrixXd weight;  // one row per class
-  Eigen::VectorXd bias;
-
-  // Returns false if the covariance is not positive definite.
-  bool finish() {
-    const Eigen::LLT<Eigen::MatrixXd> llt(covariance);
-    if (llt.info() != Eigen::Success) return false;
-    weight = llt.solve(class_mean.transpose()).transpose();
-    bias.resize(static_cast<Eigen::Index>(classes.size()));
-    for (Eigen::Index k = 0; k < bias.size(); ++k) {
-      bias(k) = -0.5 * weight.row(k).dot(class_mean.row(k)) + std::log(prior(k));
-    }
-    return true;
-  }
-};
 
 namespace {
 // Positions of `names` in feature_names(); nullopt if one is unknown or repeated.
@@ -283,19 +250,200 @@ void read_tree(const Json& j, const std::vector<std::string>& features, int clas
       DecisionTree::from_nodes(std::move(nodes), static_cast<int>(features.size()), classes, tree);
   if (!error.empty()) bad_model(file, "tree.nodes", error);
 }
+// Method::lda: linear discriminant analysis on standardised features z = (f - mean) / scale:
+// score_k(z) = w_k . z + b_k with w_k = S^-1 mu_k and b_k = -mu_k' S^-1 mu_k / 2 + log prior_k,
+// where S is the pooled within-class covariance. Posterior = softmax(score).
+struct LdaModel {
+  static constexpr Method kMethod = Method::lda;
+  Eigen::VectorXd mean;        // feature means (raw feature units)
+  Eigen::VectorXd scale;       // feature standard deviations (raw units), > 0
+  Eigen::MatrixXd class_mean;  // one row per class, standardised units
+  Eigen::VectorXd prior;       // per class, > 0, sums to 1
+  Eigen::MatrixXd covariance;  // pooled, standardised units, positive definite
+  // Derived in finish():
+  Eigen::MatrixXd weight;  // one row per class
+  Eigen::VectorXd bias;
+
+  // Returns false if the covariance is not positive definite.
+  bool finish() {
+    const Eigen::LLT<Eigen::MatrixXd> llt(covariance);
+    if (llt.info() != Eigen::Success) return false;
+    weight = llt.solve(class_mean.transpose()).transpose();
+    bias.resize(class_mean.rows());
+    for (Eigen::Index k = 0; k < bias.size(); ++k) {
+      bias(k) = -0.5 * weight.row(k).dot(class_mean.row(k)) + std::log(prior(k));
+    }
+    return true;
+  }
+
+  static LdaModel read(const Json& j, const std::vector<std::string>& features, Eigen::Index nc,
+                       const std::string& file) {
+    const auto nf = static_cast<Eigen::Index>(features.size());
+    LdaModel m;
+    m.mean = read_vector(j, "mean", nf, file);
+    m.scale = read_vector(j, "scale", nf, file);
+    if ((m.scale.array() <= 0).any()) bad_model(file, "scale", "must be > 0");
+    m.class_mean = read_matrix(j, "class_mean", nc, nf, file);
+    m.prior = read_vector(j, "prior", nc, file);
+    if ((m.prior.array() <= 0).any()) bad_model(file, "prior", "must be > 0");
+    m.prior /= m.prior.sum();
+    m.covariance = read_matrix(j, "covariance", nf, nf, file);
+    if (!m.covariance.isApprox(m.covariance.transpose()) || !m.finish()) {
+      bad_model(file, "covariance", "must be symmetric positive definite");
+    }
+    return m;
+  }
+
+  // x: one row of raw features per example; y: each example's class number (0..nc-1).
+  static LdaModel train(const Eigen::MatrixXd& x, const std::vector<int>& y, Eigen::Index nc) {
+    const Eigen::Index n = x.rows();
+    const Eigen::Index nf = x.cols();
+    LdaModel m;
+    m.mean = x.colwise().mean().transpose();
+    const Eigen::MatrixXd centred = x.rowwise() - m.mean.transpose();
+    m.scale = (centred.array().square().colwise().sum() / static_cast<double>(n)).sqrt();
+    // A constant feature carries no information; a unit scale keeps it harmless.
+    for (Eigen::Index f = 0; f < nf; ++f) {
+      if (!(m.scale(f) > 1e-9)) m.scale(f) = 1.0;
+    }
+    const Eigen::MatrixXd z = centred.array().rowwise() / m.scale.transpose().array();
+
+    m.class_mean = Eigen::MatrixXd::Zero(nc, nf);
+    Eigen::VectorXd count = Eigen::VectorXd::Zero(nc);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const Eigen::Index k = y[static_cast<std::size_t>(i)];
+      m.class_mean.row(k) += z.row(i);
+      count(k) += 1;
+    }
+    for (Eigen::Index k = 0; k < nc; ++k) m.class_mean.row(k) /= count(k);
+    m.prior = count / static_cast<double>(n);
+
+    Eigen::MatrixXd pooled = Eigen::MatrixXd::Zero(nf, nf);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const Eigen::Index k = y[static_cast<std::size_t>(i)];
+      const Eigen::VectorXd d = (z.row(i) - m.class_mean.row(k)).transpose();
+      pooled += d * d.transpose();
+    }
+    pooled /= static_cast<double>(std::max<Eigen::Index>(n - nc, 1));
+    m.covariance = (1.0 - kShrinkage) * pooled + kShrinkage * Eigen::MatrixXd::Identity(nf, nf);
+    if (!m.finish()) throw std::runtime_error("Classifier::train: singular covariance");
+    return m;
+  }
+
+  void write(Json& j, const std::vector<std::string>& /*features*/) const {
+    j["mean"] = to_vector(mean);
+    j["scale"] = to_vector(scale);
+    j["class_mean"] = to_rows(class_mean);
+    j["prior"] = to_vector(prior);
+    j["covariance"] = to_rows(covariance);
+  }
+
+  // The class number and confidence (the softmax posterior) of the model's features `v`.
+  [[nodiscard]] std::pair<std::size_t, double> decide(const Eigen::VectorXd& v,
+                                                      std::size_t /*classes*/) const {
+    const Eigen::VectorXd z = (v - mean).array() / scale.array();
+    const Eigen::VectorXd score = weight * z + bias;
+    Eigen::Index best = 0;
+    const double top = score.maxCoeff(&best);
+    const double total = (score.array() - top).exp().sum();
+    return {static_cast<std::size_t>(best), 1.0 / total};
+  }
+};
+
+// Method::tree: a decision tree on the raw feature values (columns in the model's feature order).
+struct TreeModel {
+  static constexpr Method kMethod = Method::tree;
+  TreeParams params;
+  DecisionTree tree;
+
+  static TreeModel read(const Json& j, const std::vector<std::string>& features, Eigen::Index nc,
+                        const std::string& file) {
+    if (!j.contains("tree")) bad_model(file, "tree", "missing");
+    TreeModel m;
+    read_tree(j.at("tree"), features, static_cast<int>(nc), file, m.params, m.tree);
+    return m;
+  }
+
+  static TreeModel train(const Eigen::MatrixXd& x, const std::vector<int>& y, Eigen::Index nc,
+                         const TrainOptions& options) {
+    TreeModel m;
+    m.params = {options.tree_max_depth, options.tree_min_leaf};
+    m.tree = DecisionTree::grow(x, y, static_cast<int>(nc), m.params);
+    return m;
+  }
+
+  void write(Json& j, const std::vector<std::string>& features) const {
+    j["tree"] = tree_json(tree, params, features);
+  }
+
+  // The leaf's majority class (the first, by class number, on a tie) and its Laplace-smoothed
+  // share of the leaf's examples.
+  [[nodiscard]] std::pair<std::size_t, double> decide(const Eigen::VectorXd& v,
+                                                      std::size_t classes) const {
+    const TreeNode& leaf = tree.leaf(v);
+    const auto best = std::max_element(leaf.counts.begin(), leaf.counts.end());  // first max
+    const double total = std::accumulate(leaf.counts.begin(), leaf.counts.end(), 0.0);
+    return {static_cast<std::size_t>(best - leaf.counts.begin()),
+            (*best + 1.0) / (total + static_cast<double>(classes))};
+  }
+};
+
+/// How a model decides: one type per Method, each reading, training, writing and deciding alone.
+using Rule = std::variant<LdaModel, TreeModel>;
+
+Rule read_rule(Method method, const Json& j, const std::vector<std::string>& features,
+               Eigen::Index nc, const std::string& file) {
+  if (method == TreeModel::kMethod) return TreeModel::read(j, features, nc, file);
+  return LdaModel::read(j, features, nc, file);
+}
+
+Rule train_rule(const TrainOptions& options, const Eigen::MatrixXd& x, const std::vector<int>& y,
+                Eigen::Index nc) {
+  if (options.method == TreeModel::kMethod) return TreeModel::train(x, y, nc, options);
+  return LdaModel::train(x, y, nc);
+}
+
+constexpr ws::detail::NameTable<Method, 2> kMethods{{{Method::lda, "lda"}, {Method::tree, "tree"}}};
+
+Method read_method(const Json& j, const std::string& file) {
+  std::optional<Method> method;
+  if (j.contains("method") && j.at("method").is_string()) {
+    method = method_from_string(j.at("method").get<std::string>());
+  }
+  if (!method) {
+    bad_model(file, "method",
+              "expected \"" + std::string(to_string(Method::lda)) + "\" or \"" +
+                  std::string(to_string(Method::tree)) + "\"");
+  }
+  return *method;
+}
 }  // namespace
 
-Classifier Classifier::load(const std::filesystem::path& path) {
-  const std::string file = path.string();
-  const Json j = parse_file(path);
-  if (!j.is_object()) bad_model(file, "", "expected a JSON object");
-  if (!j.contains("format_version") || !j.at("format_version").is_number_integer() ||
-      j.at("format_version").get<int>() != kFormatVersion) {
-    bad_model(file, "format_version", "expected " + std::to_string(kFormatVersion));
+std::string_view to_string(Method method) noexcept {
+  return ws::detail::name_of(kMethods, method);
+}
+
+std::optional<Method> method_from_string(std::string_view name) noexcept {
+  return ws::detail::lookup(kMethods, name);
+}
+
+struct Classifier::Model {
+  std::vector<std::string> classes;
+  std::vector<std::string> features;        // names, a subset of feature_names()
+  std::vector<Eigen::Index> feature_index;  // their positions in feature_vector()
+  std::optional<DetectionProfile> detection;
+  std::string reject;  // class whose defects classify() drops; empty: none
+  Rule rule;
+
+  [[nodiscard]] Method method() const {
+    return std::visit([](const auto& r) { return std::decay_t<decltype(r)>::kMethod; }, rule);
   }
-  if (!j.contains("method") || (j.at("method") != kLda && j.at("method") != kTree)) {
-    bad_model(file, "method", std::string("expected \"") + kLda + "\" or \"" + kTree + "\"");
-  }
+};
+
+namespace {
+// The file's feature names and their positions in feature_vector().
+std::pair<std::vector<std::string>, std::vector<Eigen::Index>> read_features(
+    const Json& j, const std::string& file) {
   const Json* features = j.contains("features") ? &j.at("features") : nullptr;
   std::optional<std::vector<Eigen::Index>> positions;
   if (features != nullptr && features->is_array() && !features->empty() &&
@@ -306,50 +454,57 @@ Classifier Classifier::load(const std::filesystem::path& path) {
   if (!positions) {
     bad_model(file, "features", "expected distinct names from the feature list of this build");
   }
+  return {features->get<std::vector<std::string>>(), std::move(*positions)};
+}
+
+void require_classes(const Json& j, const std::string& file) {
   if (!j.contains("classes") || !j.at("classes").is_array() || j.at("classes").empty()) {
     bad_model(file, "classes", "expected a non-empty array of class names");
   }
-  auto model = std::make_shared<Model>();
-  model->features = features->get<std::vector<std::string>>();
-  model->feature_index = std::move(*positions);
-  if (j.contains("detection")) model->detection = read_profile(j.at("detection"), file);
+}
+
+// The file's class names, then its reject class (empty if it has none).
+std::pair<std::vector<std::string>, std::string> read_classes(const Json& j,
+                                                              const std::string& file) {
+  std::vector<std::string> classes;
   std::set<std::string> seen;
   for (const Json& c : j.at("classes")) {
     if (!c.is_string() || c.get<std::string>().empty() ||
         !seen.insert(c.get<std::string>()).second) {
       bad_model(file, "classes", "class names must be distinct non-empty strings");
     }
-    model->classes.push_back(c.get<std::string>());
+    classes.push_back(c.get<std::string>());
   }
+  std::string reject;
   if (j.contains("reject_class")) {
     const Json& r = j.at("reject_class");
     if (!r.is_string() || !seen.contains(r.get<std::string>())) {
       bad_model(file, "reject_class", "expected one of the model's classes");
     }
-    model->reject = r.get<std::string>();
+    reject = r.get<std::string>();
   }
-  const auto nf = static_cast<Eigen::Index>(model->features.size());
+  return {std::move(classes), std::move(reject)};
+}
+}  // namespace
+
+Classifier Classifier::load(const std::filesystem::path& path) {
+  const std::string file = path.string();
+  const Json j = parse_file(path);
+  if (!j.is_object()) bad_model(file, "", "expected a JSON object");
+  if (!j.contains("format_version") || !j.at("format_version").is_number_integer() ||
+      j.at("format_version").get<int>() != kFormatVersion) {
+    bad_model(file, "format_version", "expected " + std::to_string(kFormatVersion));
+  }
+  const Method method = read_method(j, file);
+  auto [features, positions] = read_features(j, file);
+  require_classes(j, file);
+  auto model = std::make_shared<Model>();
+  model->features = std::move(features);
+  model->feature_index = std::move(positions);
+  if (j.contains("detection")) model->detection = read_profile(j.at("detection"), file);
+  std::tie(model->classes, model->reject) = read_classes(j, file);
   const auto nc = static_cast<Eigen::Index>(model->classes.size());
-  if (j.at("method") == kTree) {
-    model->method = Method::tree;
-    if (!j.contains("tree")) bad_model(file, "tree", "missing");
-    read_tree(j.at("tree"), model->features, static_cast<int>(nc), file, model->tree_params,
-              model->tree);
-    Classifier c;
-    c.model_ = std::move(model);
-    return c;
-  }
-  model->mean = read_vector(j, "mean", nf, file);
-  model->scale = read_vector(j, "scale", nf, file);
-  if ((model->scale.array() <= 0).any()) bad_model(file, "scale", "must be > 0");
-  model->class_mean = read_matrix(j, "class_mean", nc, nf, file);
-  model->prior = read_vector(j, "prior", nc, file);
-  if ((model->prior.array() <= 0).any()) bad_model(file, "prior", "must be > 0");
-  model->prior /= model->prior.sum();
-  model->covariance = read_matrix(j, "covariance", nf, nf, file);
-  if (!model->covariance.isApprox(model->covariance.transpose()) || !model->finish()) {
-    bad_model(file, "covariance", "must be symmetric positive definite");
-  }
+  model->rule = read_rule(method, j, model->features, nc, file);
   Classifier c;
   c.model_ = std::move(model);
   return c;
@@ -375,57 +530,19 @@ Classifier Classifier::train(const std::vector<BlobFeatures>& examples,
     }
     model->reject = options.reject_label;
   }
-  std::map<std::string, Eigen::Index> index;
+  std::map<std::string, int> index;
   for (std::size_t k = 0; k < model->classes.size(); ++k) {
-    index[model->classes[k]] = static_cast<Eigen::Index>(k);
+    index[model->classes[k]] = static_cast<int>(k);
   }
+  std::vector<int> y;
+  y.reserve(labels.size());
+  for (const auto& l : labels) y.push_back(index.at(l));
   const auto n = static_cast<Eigen::Index>(examples.size());
-  const auto nf = static_cast<Eigen::Index>(model->features.size());
-  const auto nc = static_cast<Eigen::Index>(model->classes.size());
-
-  Eigen::MatrixXd x(n, nf);
+  Eigen::MatrixXd x(n, static_cast<Eigen::Index>(model->features.size()));
   for (Eigen::Index i = 0; i < n; ++i) {
     x.row(i) = selected(model->feature_index, examples[static_cast<std::size_t>(i)]).transpose();
   }
-  if (options.method == Method::tree) {
-    std::vector<int> y;
-    y.reserve(labels.size());
-    for (const auto& l : labels) y.push_back(static_cast<int>(index.at(l)));
-    model->method = Method::tree;
-    model->tree_params = {options.tree_max_depth, options.tree_min_leaf};
-    model->tree = DecisionTree::grow(x, y, static_cast<int>(nc), model->tree_params);
-    Classifier c;
-    c.model_ = std::move(model);
-    return c;
-  }
-  model->mean = x.colwise().mean().transpose();
-  const Eigen::MatrixXd centred = x.rowwise() - model->mean.transpose();
-  model->scale = (centred.array().square().colwise().sum() / static_cast<double>(n)).sqrt();
-  // A constant feature carries no information; a unit scale keeps it harmless.
-  for (Eigen::Index f = 0; f < nf; ++f) {
-    if (!(model->scale(f) > 1e-9)) model->scale(f) = 1.0;
-  }
-  const Eigen::MatrixXd z = centred.array().rowwise() / model->scale.transpose().array();
-
-  model->class_mean = Eigen::MatrixXd::Zero(nc, nf);
-  Eigen::VectorXd count = Eigen::VectorXd::Zero(nc);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    const Eigen::Index k = index.at(labels[static_cast<std::size_t>(i)]);
-    model->class_mean.row(k) += z.row(i);
-    count(k) += 1;
-  }
-  for (Eigen::Index k = 0; k < nc; ++k) model->class_mean.row(k) /= count(k);
-  model->prior = count / static_cast<double>(n);
-
-  Eigen::MatrixXd pooled = Eigen::MatrixXd::Zero(nf, nf);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    const Eigen::Index k = index.at(labels[static_cast<std::size_t>(i)]);
-    const Eigen::VectorXd d = (z.row(i) - model->class_mean.row(k)).transpose();
-    pooled += d * d.transpose();
-  }
-  pooled /= static_cast<double>(std::max<Eigen::Index>(n - nc, 1));
-  model->covariance = (1.0 - kShrinkage) * pooled + kShrinkage * Eigen::MatrixXd::Identity(nf, nf);
-  if (!model->finish()) throw std::runtime_error("Classifier::train: singular covariance");
+  model->rule = train_rule(options, x, y, static_cast<Eigen::Index>(model->classes.size()));
   Classifier c;
   c.model_ = std::move(model);
   return c;
@@ -436,49 +553,28 @@ void Classifier::save(const std::filesystem::path& path) const {
   const Model& m = *model_;
   Json j;
   j["format_version"] = kFormatVersion;
-  j["method"] = m.method == Method::tree ? kTree : kLda;
+  j["method"] = std::string(to_string(m.method()));
   j["features"] = m.features;
   if (m.detection) j["detection"] = profile_json(*m.detection);
   j["classes"] = m.classes;
   if (!m.reject.empty()) j["reject_class"] = m.reject;
-  if (m.method == Method::tree) {
-    j["tree"] = tree_json(m.tree, m.tree_params, m.features);
-    write_json(path, j);
-    return;
-  }
-  j["mean"] = to_vector(m.mean);
-  j["scale"] = to_vector(m.scale);
-  j["class_mean"] = to_rows(m.class_mean);
-  j["prior"] = to_vector(m.prior);
-  j["covariance"] = to_rows(m.covariance);
+  std::visit([&](const auto& rule) { rule.write(j, m.features); }, m.rule);
   write_json(path, j);
 }
 
 void Classifier::classify(std::vector<Defect>& defects) const {
   if (!model_) throw std::logic_error("Classifier::classify: no model");
   const Model& m = *model_;
-  if (m.method == Method::tree) {
-    const double nc = static_cast<double>(m.classes.size());
-    for (Defect& d : defects) {
-      const TreeNode& leaf = m.tree.leaf(selected(m.feature_index, d.features));
-      const auto best = std::max_element(leaf.counts.begin(), leaf.counts.end());  // first max
-      const double total = std::accumulate(leaf.counts.begin(), leaf.counts.end(), 0.0);
-      d.class_name = m.classes[static_cast<std::size_t>(best - leaf.counts.begin())];
-      d.confidence = (*best + 1.0) / (total + nc);
-    }
-    drop_rejected(m.reject, defects);
-    return;
-  }
-  for (Defect& d : defects) {
-    const Eigen::VectorXd z =
-        (selected(m.feature_index, d.features) - m.mean).array() / m.scale.array();
-    const Eigen::VectorXd score = m.weight * z + m.bias;
-    Eigen::Index best = 0;
-    const double top = score.maxCoeff(&best);
-    const double total = (score.array() - top).exp().sum();
-    d.class_name = m.classes[static_cast<std::size_t>(best)];
-    d.confidence = 1.0 / total;
-  }
+  std::visit(
+      [&](const auto& rule) {
+        for (Defect& d : defects) {
+          const auto [k, confidence] =
+              rule.decide(selected(m.feature_index, d.features), m.classes.size());
+          d.class_name = m.classes[k];
+          d.confidence = confidence;
+        }
+      },
+      m.rule);
   drop_rejected(m.reject, defects);
 }
 
@@ -493,7 +589,7 @@ const std::vector<std::string>& Classifier::features() const {
 }
 
 Method Classifier::method() const {
-  return model_ ? model_->method : Method::lda;
+  return model_ ? model_->method() : Method::lda;
 }
 
 const std::string& Classifier::reject_class() const {
@@ -507,10 +603,10 @@ TrainOptions Classifier::train_options() const {
   o.reject_label = model_->reject;
   o.features = model_->features;
   o.detection = model_->detection;
-  o.method = model_->method;
-  if (o.method == Method::tree) {
-    o.tree_max_depth = model_->tree_params.max_depth;
-    o.tree_min_leaf = model_->tree_params.min_leaf;
+  o.method = model_->method();
+  if (const auto* tree = std::get_if<TreeModel>(&model_->rule)) {
+    o.tree_max_depth = tree->params.max_depth;
+    o.tree_min_leaf = tree->params.min_leaf;
   }
   return o;
 }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ws::classify {
@@ -19,6 +20,9 @@ enum class Method {
   tree  ///< CART decision tree (decision_tree.hpp); confidence = the leaf's share of its majority
         ///< class, Laplace-smoothed: (count + 1) / (examples + classes)
 };
+/// "lda", "tree": the model file's "method".
+std::string_view to_string(Method method) noexcept;
+std::optional<Method> method_from_string(std::string_view name) noexcept;
 
 /// What train() builds besides the class statistics.
 struct TrainOptions {

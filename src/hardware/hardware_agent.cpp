@@ -15,19 +15,20 @@ namespace ws {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-
-constexpr std::array<std::string_view, kDeviceCount> kDeviceNames{"stage", "light", "camera"};
 }  // namespace
 
-std::string_view to_string(Device d) noexcept {
-  return kDeviceNames[static_cast<std::size_t>(d)];
-}
-
-std::optional<Device> device_from_string(std::string_view name) noexcept {
-  for (std::size_t i = 0; i < kDeviceNames.size(); ++i) {
-    if (kDeviceNames[i] == name) return static_cast<Device>(i);
+std::string_view to_string(CallOutcome outcome) noexcept {
+  switch (outcome) {
+    case CallOutcome::ok:
+      return "ok";
+    case CallOutcome::failed:
+      return "failed";
+    case CallOutcome::timed_out:
+      return "timed_out";
+    case CallOutcome::skipped:
+      return "skipped";
   }
-  return std::nullopt;
+  return "unknown";
 }
 
 struct Worker {
@@ -67,7 +68,6 @@ struct HardwareAgent::State {
   OverrunListener overrun_listener;
   int listener_busy = 0;  // listener invocations in progress (off the lock)
   std::condition_variable listener_idle;
-  std::atomic<std::size_t> commands_run{0};
   std::atomic<std::size_t> abandoned{0};
   std::thread watchdog;
 
@@ -98,7 +98,6 @@ struct HardwareAgent::State {
       std::lock_guard lock(mutex);
       if (self->abandoned) return;  // replaced; the queue is no longer ours
       self->current_abandon = nullptr;
-      commands_run.fetch_add(1);
     }
     std::lock_guard lock(mutex);
     self->exited = true;
@@ -332,9 +331,6 @@ void HardwareAgent::set_overrun_listener(OverrunListener fn) {
   state_->overrun_listener = std::move(fn);
 }
 
-std::size_t HardwareAgent::commands_run() const noexcept {
-  return state_->commands_run.load();
-}
 std::size_t HardwareAgent::abandoned_threads() const noexcept {
   return state_->abandoned.load();
 }

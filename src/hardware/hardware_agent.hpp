@@ -16,13 +16,9 @@
 
 namespace ws {
 
-enum class Device : std::uint8_t { stage = 0, light = 1, camera = 2 };
-inline constexpr std::size_t kDeviceCount = 3;
-std::string_view to_string(Device d) noexcept;
-std::optional<Device> device_from_string(std::string_view name) noexcept;
-
 /// How a synchronous agent call ended.
 enum class CallOutcome { ok, failed, timed_out, skipped };
+std::string_view to_string(CallOutcome outcome) noexcept;
 
 struct CallResult {
   CallOutcome outcome = CallOutcome::ok;
@@ -107,7 +103,6 @@ class HardwareAgent {
   void set_overrun_listener(OverrunListener fn);
 
   [[nodiscard]] const Machine& machine() const noexcept { return machine_; }
-  [[nodiscard]] std::size_t commands_run() const noexcept;
   [[nodiscard]] std::size_t abandoned_threads() const noexcept;
 
  private:

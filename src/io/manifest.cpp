@@ -99,8 +99,7 @@ void read_frames(const Fields& top, Manifest& m) {
 
   std::set<int> sites;
   std::set<std::string> names;
-  const WaferSpec wafer{m.wafer_diameter_mm, m.die_pitch_x_um, m.die_pitch_y_um, m.die_origin_x_um,
-                        m.die_origin_y_um,   m.lot_id,         m.wafer_id};
+  const WaferGeometry& wafer = m;
   for (std::size_t k = 0; k < node.size(); ++k) {
     const std::string path = "frames[" + std::to_string(k) + "]";
     const Fields f(file, node[k], path,

@@ -26,8 +26,8 @@ std::string um(double v) {
   return out.str();
 }
 
-void read_wafer(const Fields& f, WaferSpec& w) {
-  f.number("diameter_mm", w.diameter_mm, Range::positive());
+void read_wafer(const Fields& f, WaferGeometry& w) {
+  f.number("diameter_mm", w.wafer_diameter_mm, Range::positive());
   f.pair("die_pitch_um", w.die_pitch_x_um, w.die_pitch_y_um, Range::positive());
   f.pair("die_origin_um", w.die_origin_x_um, w.die_origin_y_um, Range::any());
   f.text("lot_id", w.lot_id);
@@ -119,7 +119,7 @@ struct SiteOrigin {
   int line = 0;
 };
 
-std::vector<SiteSpec> read_sites(const Fields& top, const WaferSpec& wafer,
+std::vector<SiteSpec> read_sites(const Fields& top, const WaferGeometry& wafer,
                                  std::vector<SiteOrigin>& origins) {
   const std::string& file = top.file();
   const YAML::Node node = top.value("sites");
@@ -285,15 +285,8 @@ Recipe load_recipe(const std::filesystem::path& path) {
   return parse_recipe(io::read_text_file(path.string()), path);
 }
 
-WaferGeometry wafer_geometry(const Recipe& recipe) {
-  WaferGeometry g;
-  g.lot_id = recipe.wafer.lot_id;
-  g.wafer_id = recipe.wafer.wafer_id;
-  g.wafer_diameter_mm = recipe.wafer.diameter_mm;
-  g.die_pitch_x_um = recipe.wafer.die_pitch_x_um;
-  g.die_pitch_y_um = recipe.wafer.die_pitch_y_um;
-  g.die_origin_x_um = recipe.wafer.die_origin_x_um;
-  g.die_origin_y_um = recipe.wafer.die_origin_y_um;
+FrameGeometry frame_geometry(const Recipe& recipe) {
+  FrameGeometry g;
   g.frame_width = recipe.camera.width;
   g.frame_height = recipe.camera.height;
   g.pixel_size_um = recipe.camera.pixel_size_um;

@@ -155,14 +155,16 @@ void write_image(const fs::path& file, const cv::Mat& image, const std::vector<i
 
 }  // namespace
 
-RecordedSetWriter::RecordedSetWriter(const fs::path& dir, const WaferGeometry& geometry,
-                                     const cv::Mat& golden, const cv::Mat& flat) {
+RecordedSetWriter::RecordedSetWriter(const fs::path& dir, const WaferGeometry& wafer,
+                                     const FrameGeometry& frame, const cv::Mat& golden,
+                                     const cv::Mat& flat) {
   std::error_code ec;
   fs::create_directories(dir / "frames", ec);
   if (ec) throw ConfigError(dir.string(), 0, "--record", "cannot create folder: " + ec.message());
   manifest_.dir = fs::absolute(dir).lexically_normal();
   manifest_.path = manifest_.dir / "manifest.yaml";
-  static_cast<WaferGeometry&>(manifest_) = geometry;
+  static_cast<WaferGeometry&>(manifest_) = wafer;
+  static_cast<FrameGeometry&>(manifest_) = frame;
   if (!golden.empty()) {
     manifest_.golden = manifest_.dir / "golden.png";
     write_image(manifest_.golden, golden, kPngParams);
@@ -227,13 +229,7 @@ Recipe recipe_for_set(const Manifest& m, std::optional<Recipe> recipe) {
   r.camera.pixel_size_um = m.pixel_size_um;
   r.time_scale = 0;  // no hardware
   r.faults.clear();  // fault injection acts on the simulator only
-  r.wafer.diameter_mm = m.wafer_diameter_mm;
-  r.wafer.die_pitch_x_um = m.die_pitch_x_um;
-  r.wafer.die_pitch_y_um = m.die_pitch_y_um;
-  r.wafer.die_origin_x_um = m.die_origin_x_um;
-  r.wafer.die_origin_y_um = m.die_origin_y_um;
-  r.wafer.lot_id = m.lot_id;
-  r.wafer.wafer_id = m.wafer_id;
+  r.wafer = static_cast<const WaferGeometry&>(m);
   std::map<int, SiteSpec> by_index;
   for (const FrameEntry& e : m.frames) {
     by_index[e.site_index] = SiteSpec{e.site_index, e.name, e.die_i, e.die_j, e.x_um, e.y_um};

@@ -9,8 +9,8 @@ namespace ws::io {
 
 namespace {
 
-double radius_um(const WaferSpec& wafer) noexcept {
-  return wafer.diameter_mm * 1000.0 / 2.0;
+double radius_um(const WaferGeometry& wafer) noexcept {
+  return wafer.wafer_diameter_mm * 1000.0 / 2.0;
 }
 
 // First and last die index whose extent [origin + k*pitch, origin + (k+1)*pitch] can meet
@@ -34,15 +34,15 @@ std::string die_name(int i, int j) {
   return name;
 }
 
-double die_centre_x(const WaferSpec& wafer, int i) noexcept {
+double die_centre_x(const WaferGeometry& wafer, int i) noexcept {
   return wafer.die_origin_x_um + (i + 0.5) * wafer.die_pitch_x_um;
 }
 
-double die_centre_y(const WaferSpec& wafer, int j) noexcept {
+double die_centre_y(const WaferGeometry& wafer, int j) noexcept {
   return wafer.die_origin_y_um + (j + 0.5) * wafer.die_pitch_y_um;
 }
 
-bool die_inside_wafer(const WaferSpec& wafer, int i, int j) noexcept {
+bool die_inside_wafer(const WaferGeometry& wafer, int i, int j) noexcept {
   const double r2 = radius_um(wafer) * radius_um(wafer);
   const double x0 = wafer.die_origin_x_um + i * wafer.die_pitch_x_um;
   const double y0 = wafer.die_origin_y_um + j * wafer.die_pitch_y_um;
@@ -54,12 +54,12 @@ bool die_inside_wafer(const WaferSpec& wafer, int i, int j) noexcept {
   return fx * fx + fy * fy <= r2;
 }
 
-double die_grid_bound(const WaferSpec& wafer) noexcept {
-  const double d = wafer.diameter_mm * 1000.0;
+double die_grid_bound(const WaferGeometry& wafer) noexcept {
+  const double d = wafer.wafer_diameter_mm * 1000.0;
   return (d / wafer.die_pitch_x_um + 2.0) * (d / wafer.die_pitch_y_um + 2.0);
 }
 
-std::vector<SiteSpec> all_dies_on_wafer(const WaferSpec& wafer) {
+std::vector<SiteSpec> all_dies_on_wafer(const WaferGeometry& wafer) {
   const double r = radius_um(wafer);
   const auto [i_lo, i_hi] = index_span(wafer.die_origin_x_um, wafer.die_pitch_x_um, r);
   const auto [j_lo, j_hi] = index_span(wafer.die_origin_y_um, wafer.die_pitch_y_um, r);

@@ -1,12 +1,12 @@
 #include "kernels/blob_context.hpp"
 
 #include "kernels/blob_features.hpp"
+#include "kernels/union_find.hpp"
 
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <cstdint>
-#include <numeric>
 #include <stdexcept>
 #include <tuple>
 
@@ -103,24 +103,17 @@ cv::Rect grown_by(const cv::Rect& r, int px) {
 // Group of each blob (the smallest index in it): blobs whose boxes, grown by distance_px,
 // overlap, transitively. Quadratic in the blob count: frames carry tens of blobs, not thousands.
 std::vector<std::size_t> box_groups(const std::vector<BlobFeatures>& blobs, int distance_px) {
-  const std::size_t n = blobs.size();
-  std::vector<std::size_t> parent(n);
-  std::iota(parent.begin(), parent.end(), std::size_t{0});
-  const auto find = [&parent](std::size_t i) {
-    while (parent[i] != i) i = parent[i] = parent[parent[i]];
-    return i;
-  };
-  for (std::size_t i = 0; i < n; ++i) {
-    const cv::Rect gi = grown_by(blobs[i].bbox, distance_px);
-    for (std::size_t j = i + 1; j < n; ++j) {
-      if ((gi & blobs[j].bbox).empty()) continue;
-      const std::size_t a = find(i);
-      const std::size_t c = find(j);
-      if (a != c) parent[std::max(a, c)] = std::min(a, c);
+  const auto n = static_cast<std::int32_t>(blobs.size());
+  UnionFind sets(n);
+  for (std::int32_t i = 0; i < n; ++i) {
+    const cv::Rect gi = grown_by(blobs[static_cast<std::size_t>(i)].bbox, distance_px);
+    for (std::int32_t j = i + 1; j < n; ++j) {
+      if (!(gi & blobs[static_cast<std::size_t>(j)].bbox).empty()) sets.unite(i, j);
     }
   }
-  for (std::size_t i = 0; i < n; ++i) parent[i] = find(i);
-  return parent;
+  std::vector<std::size_t> group(blobs.size());
+  for (std::int32_t i = 0; i < n; ++i) group[static_cast<std::size_t>(i)] = sets.find(i);
+  return group;
 }
 
 // The tolerant blobs inside frame window `w` (inside the overlap), appended to `out`. Only pixels

@@ -1,6 +1,7 @@
 #include "kernels/connected_components.hpp"
 
 #include "kernels/band.hpp"
+#include "kernels/union_find.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -15,37 +16,6 @@ void validate(const cv::Mat& binary, int band_rows) {
     throw std::invalid_argument("connected_components: binary must be CV_8UC1");
   }
 }
-
-// Union-find over provisional labels; the root of a set is its smallest label, which is the
-// label given to the set's first pixel in raster order.
-class Equivalences {
- public:
-  Equivalences() : parent_{0} {}
-  std::int32_t make() {
-    const auto label = static_cast<std::int32_t>(parent_.size());
-    parent_.push_back(label);
-    return label;
-  }
-  std::int32_t find(std::int32_t a) {
-    while (parent_[a] != a) {
-      parent_[a] = parent_[parent_[a]];  // path halving
-      a = parent_[a];
-    }
-    return a;
-  }
-  std::int32_t unite(std::int32_t a, std::int32_t b) {
-    a = find(a);
-    b = find(b);
-    if (a == b) return a;
-    if (b < a) std::swap(a, b);
-    parent_[b] = a;
-    return a;
-  }
-  [[nodiscard]] std::int32_t size() const { return static_cast<std::int32_t>(parent_.size()); }
-
- private:
-  std::vector<std::int32_t> parent_;
-};
 }  // namespace
 
 Status connected_components(const cv::Mat& binary, int band_rows, const Checkpoint& cp,
@@ -54,7 +24,9 @@ Status connected_components(const cv::Mat& binary, int band_rows, const Checkpoi
   const int width = binary.cols;
   const int height = binary.rows;
   cv::Mat lab(binary.size(), CV_32SC1);
-  Equivalences eq;
+  // Provisional labels; label 0 is the background, so a set's root (its smallest label) is the
+  // label given to its first pixel in raster order.
+  UnionFind eq(1);
 
   // Pass 1: provisional labels from the already-visited neighbours W, NW, N, NE.
   Status status = for_each_band(height, band_rows, cp, [&](int begin, int end) {

@@ -3,6 +3,7 @@
 #include "kernels/absdiff_shifted.hpp"
 #include "kernels/band.hpp"
 #include "kernels/blob_features.hpp"
+#include "kernels/union_find.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -73,34 +74,6 @@ struct Acc {
 std::int64_t sum_squares(std::int64_t m) {
   return m < 0 ? 0 : m * (m + 1) * (2 * m + 1) / 6;
 }
-
-class UnionFind {
- public:
-  std::int32_t make() {
-    const auto label = static_cast<std::int32_t>(parent_.size());
-    parent_.push_back(label);
-    return label;
-  }
-  std::int32_t find(std::int32_t a) {
-    while (parent_[a] != a) {
-      parent_[a] = parent_[parent_[a]];
-      a = parent_[a];
-    }
-    return a;
-  }
-  void unite(std::int32_t a, std::int32_t b) {
-    a = find(a);
-    b = find(b);
-    if (a == b) return;
-    if (b < a) std::swap(a, b);
-    parent_[b] = a;
-  }
-  void reserve(std::size_t n) { parent_.reserve(n); }
-  [[nodiscard]] std::int32_t size() const { return static_cast<std::int32_t>(parent_.size()); }
-
- private:
-  std::vector<std::int32_t> parent_;
-};
 
 // Calls unite(a.label, b.label) for every pair of runs of two adjacent rows that touch under
 // 8-connectivity (b's pixels reach a's columns widened by one). Both lists sorted by x0.

@@ -20,7 +20,6 @@ struct InspectionGraph::Impl {
   // The golden image's alignment pyramid, made once for every frame of the run.
   kernels::GoldenPyramid golden_pyramid;
   std::size_t next_site = 0;
-  std::atomic<std::size_t> admitted{0};
   std::atomic<std::size_t> in_flight{0};
   std::atomic<std::size_t> max_in_flight{0};
 
@@ -82,7 +81,6 @@ struct InspectionGraph::Impl {
                     auto seen = max_in_flight.load();
                     while (now > seen && !max_in_flight.compare_exchange_weak(seen, now)) {
                     }
-                    admitted.fetch_add(1);
                     gw.reserve_wait();
                     auto delivery =
                         std::make_shared<Delivery>([&gw](WorkPtr w) { gw.try_put(std::move(w)); },
@@ -167,9 +165,6 @@ void InspectionGraph::cancel() {
   impl_->g.cancel();
 }
 
-std::size_t InspectionGraph::admitted() const noexcept {
-  return impl_->admitted.load();
-}
 std::size_t InspectionGraph::max_in_flight() const noexcept {
   return impl_->max_in_flight.load();
 }

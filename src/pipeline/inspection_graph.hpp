@@ -54,7 +54,6 @@ class InspectionGraph {
   /// Cancels the graph's task_group_context: queued tasks are dropped, running bodies finish.
   void cancel();
 
-  [[nodiscard]] std::size_t admitted() const noexcept;
   [[nodiscard]] std::size_t max_in_flight() const noexcept;  ///< the most frames seen in the graph
 
  private:

@@ -8,7 +8,7 @@ namespace ws::pipeline {
 
 SetRecorder::SetRecorder(const std::filesystem::path& dir, const Recipe& recipe,
                          const cv::Mat& golden, const cv::Mat& flat)
-    : writer_(dir, wafer_geometry(recipe), golden, flat) {}
+    : writer_(dir, recipe.wafer, frame_geometry(recipe), golden, flat) {}
 
 void SetRecorder::record(const Work& work) noexcept {
   if (!work.acquired || work.image.empty()) return;

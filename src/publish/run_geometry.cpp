@@ -10,7 +10,8 @@ namespace ws::publish {
 
 RunGeometry geometry_from_recipe(const Recipe& recipe) {
   RunGeometry g;
-  static_cast<WaferGeometry&>(g) = wafer_geometry(recipe);
+  static_cast<WaferGeometry&>(g) = recipe.wafer;
+  static_cast<FrameGeometry&>(g) = frame_geometry(recipe);
   g.source = recipe.path.string();
   // The class numbers should follow the classifier that named the defects; a model that no longer
   // loads only costs the numbering, not the export, so fall back to the simulator's classes.
@@ -27,6 +28,7 @@ RunGeometry geometry_from_recipe(const Recipe& recipe) {
 RunGeometry geometry_from_manifest(const Manifest& manifest) {
   RunGeometry g;
   static_cast<WaferGeometry&>(g) = manifest;
+  static_cast<FrameGeometry&>(g) = manifest;
   g.model_classes = manifest.classes;
   g.source = manifest.path.string();
   return g;

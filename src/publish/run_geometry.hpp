@@ -16,7 +16,7 @@ namespace ws::publish {
 
 /// Geometry of one run: the wafer and camera geometry (see WaferGeometry for the convention),
 /// and the class names that number the defects.
-struct RunGeometry : WaferGeometry {
+struct RunGeometry : WaferGeometry, FrameGeometry {
   /// The classifier's class names in model order (class number = position + 1); may be empty.
   std::vector<std::string> model_classes;
   std::string source;  ///< the recipe or manifest the geometry came from (for messages)

@@ -7,20 +7,6 @@
 
 namespace ws {
 
-std::string_view to_string(CallOutcome outcome) noexcept {
-  switch (outcome) {
-    case CallOutcome::ok:
-      return "ok";
-    case CallOutcome::failed:
-      return "failed";
-    case CallOutcome::timed_out:
-      return "timed_out";
-    case CallOutcome::skipped:
-      return "skipped";
-  }
-  return "unknown";
-}
-
 std::string_view to_string(SafeStopStepId id) noexcept {
   switch (id) {
     case SafeStopStepId::abort_capture:

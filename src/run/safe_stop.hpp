@@ -52,6 +52,4 @@ std::vector<SafeStopStepResult> run_safe_stop(
 /// (never killed): it finishes on its own, touching only what `fn` owns.
 CallResult run_with_timeout(std::function<void()> fn, std::chrono::milliseconds timeout);
 
-std::string_view to_string(CallOutcome outcome) noexcept;
-
 }  // namespace ws

@@ -1,13 +1,16 @@
 #include "store/schema.hpp"
 
+#include <array>
+#include <cstddef>
 #include <string>
 
 namespace ws::store {
 
 namespace {
 
-// Version 1. Enum columns hold the names from src/base/names.cpp; CHECKs keep a bad value from
-// ever being stored, so a failed insert rolls back the whole site instead of storing garbage.
+// Version 1. Enum columns hold the enums' names (to_string beside each enum); CHECKs keep a bad
+// value from ever being stored, so a failed insert rolls back the whole site instead of storing
+// garbage.
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE runs (
   id                INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -89,6 +92,22 @@ ALTER TABLE runs ADD COLUMN resumed_at   TEXT;
 ALTER TABLE runs ADD COLUMN resume_count INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Version 3: device faults and their resets, and the lock file that shows a run's process is
+// alive. Version 2 stores were given these tables, when missing, on every open; IF NOT EXISTS
+// keeps the ones they have, so an upgraded file ends identical to a new one.
+constexpr const char* kMigrateV2toV3 = R"sql(
+CREATE TABLE IF NOT EXISTS hardware_faults (
+  device TEXT PRIMARY KEY, reason TEXT NOT NULL, since TEXT NOT NULL, run_id INTEGER);
+CREATE TABLE IF NOT EXISTS hardware_resets (
+  id INTEGER PRIMARY KEY, device TEXT NOT NULL, reason TEXT NOT NULL, reset_by TEXT NOT NULL,
+  reset_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS run_owners (run_id INTEGER PRIMARY KEY, lock_path TEXT NOT NULL);
+)sql";
+
+// kMigrations[v] takes a version v database to version v + 1 (version 0: an empty file).
+constexpr std::array<const char*, kSchemaVersion> kMigrations{kSchemaV1, kMigrateV1toV2,
+                                                              kMigrateV2toV3};
+
 }  // namespace
 
 void ensure_schema(Database& db) {
@@ -97,13 +116,14 @@ void ensure_schema(Database& db) {
   Transaction tx(db);
   const std::int64_t version = db.query_int("PRAGMA user_version");
   if (version == kSchemaVersion) return;
-  if (version != 0 && version != 1) {
+  if (version < 0 || version > kSchemaVersion) {
     db.fail("schema", "database schema version " + std::to_string(version) +
                           " is not the version this program uses (" +
                           std::to_string(kSchemaVersion) + ")");
   }
-  if (version == 0) db.exec(kSchemaV1);
-  db.exec(kMigrateV1toV2);
+  for (auto v = static_cast<std::size_t>(version); v < kMigrations.size(); ++v) {
+    db.exec(kMigrations[v]);
+  }
   db.exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
   tx.commit();
 }

@@ -6,10 +6,11 @@
 namespace ws::store {
 
 /// The schema version this build writes and reads.
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
-/// Creates the tables in an empty database, or checks an existing one has a version this build
-/// understands. Safe when several connections open a new file at once. Throws StoreError.
+/// Creates the tables in an empty database, or migrates an older one step by step to this version
+/// (every table is created by a migration); a newer version is refused. Safe when several
+/// connections open a new file at once. Throws StoreError.
 void ensure_schema(Database& db);
 
 }  // namespace ws::store

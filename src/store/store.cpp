@@ -31,17 +31,26 @@ constexpr const char* kRunColumns =
     "hardware_safe_ms, message, owner_pid, set_path, graph_path, model_path, "
     "COALESCE(resumed_at, ''), resume_count";
 
-// Recounts a run's sites by status and its defects from the tables (?1 = run id).
+// Recounts a run's sites by status and its defects from the tables (?1 = run id; ?2..?5 = the
+// names of done, incomplete, error and not_started, bound by recount()).
 constexpr const char* kRecount = R"sql(
 UPDATE runs SET
   sites_total       = (SELECT COUNT(*) FROM sites WHERE run_id = ?1),
-  sites_done        = (SELECT COUNT(*) FROM sites WHERE run_id = ?1 AND status = 'done'),
-  sites_incomplete  = (SELECT COUNT(*) FROM sites WHERE run_id = ?1 AND status = 'incomplete'),
-  sites_error       = (SELECT COUNT(*) FROM sites WHERE run_id = ?1 AND status = 'error'),
-  sites_not_started = (SELECT COUNT(*) FROM sites WHERE run_id = ?1 AND status = 'not_started'),
+  sites_done        = (SELECT COUNT(*) FROM sites WHERE run_id = ?1 AND status = ?2),
+  sites_incomplete  = (SELECT COUNT(*) FROM sites WHERE run_id = ?1 AND status = ?3),
+  sites_error       = (SELECT COUNT(*) FROM sites WHERE run_id = ?1 AND status = ?4),
+  sites_not_started = (SELECT COUNT(*) FROM sites WHERE run_id = ?1 AND status = ?5),
   defects           = (SELECT COUNT(*) FROM defects WHERE run_id = ?1)
 WHERE id = ?1
 )sql";
+
+// Binds ?1, ?2, ?3 to the states of a run that has not ended (its process may be gone): a
+// statement tests them with `state IN (?1, ?2, ?3)`.
+Statement& bind_unfinished_states(Statement& s) {
+  return s.bind_text(1, to_string(RunState::starting))
+      .bind_text(2, to_string(RunState::running))
+      .bind_text(3, to_string(RunState::stopping));
+}
 
 void open_pragmas(Database& db) {
   // WAL: readers (a `waferscan runs` in another shell) never block the run's writer.
@@ -94,7 +103,13 @@ std::optional<Polarity> polarity_from_string(std::string_view name) noexcept {
 }
 
 void recount(Database& db, RunId id) {
-  Statement(db, kRecount).bind_int(1, id).run();
+  Statement(db, kRecount)
+      .bind_int(1, id)
+      .bind_text(2, to_string(SiteStatus::done))
+      .bind_text(3, to_string(SiteStatus::incomplete))
+      .bind_text(4, to_string(SiteStatus::error))
+      .bind_text(5, to_string(SiteStatus::not_started))
+      .run();
 }
 
 void require_run_changed(const Database& db, RunId id, const char* operation) {
@@ -110,17 +125,7 @@ struct Store::Impl {
     // Commits never run a WAL checkpoint themselves: see Checkpointer.
     checkpointer.attach(db.handle());
     store::ensure_schema(db);
-    // Tables added after schema v1 without a migration step: created when missing.
-    db.exec(kHardwareTables);
   }
-  static constexpr const char* kHardwareTables = R"sql(
-CREATE TABLE IF NOT EXISTS hardware_faults (
-  device TEXT PRIMARY KEY, reason TEXT NOT NULL, since TEXT NOT NULL, run_id INTEGER);
-CREATE TABLE IF NOT EXISTS hardware_resets (
-  id INTEGER PRIMARY KEY, device TEXT NOT NULL, reason TEXT NOT NULL, reset_by TEXT NOT NULL,
-  reset_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS run_owners (run_id INTEGER PRIMARY KEY, lock_path TEXT NOT NULL);
-)sql";
   Database db;
   store::Checkpointer checkpointer;  // after db: stopped before the connection closes
 };
@@ -136,7 +141,7 @@ RunId Store::create_run(const RunRecord& run, const std::vector<SiteSpec>& sites
   Statement(db,
             "INSERT INTO runs (recipe_name, recipe_path, state, stop_reason, started_at, "
             "sites_total, sites_not_started, message, owner_pid, set_path, graph_path, model_path) "
-            "VALUES (?1, ?2, ?3, 'none', ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10)")
+            "VALUES (?1, ?2, ?3, ?11, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10)")
       .bind_text(1, run.recipe_name)
       .bind_text(2, run.recipe_path)
       .bind_text(3, to_string(RunState::starting))
@@ -147,6 +152,7 @@ RunId Store::create_run(const RunRecord& run, const std::vector<SiteSpec>& sites
       .bind_text(8, run.set_path)
       .bind_text(9, run.graph_path)
       .bind_text(10, run.model_path)
+      .bind_text(11, to_string(StopReason::none))
       .run();
   const RunId id = db.last_insert_rowid();
 
@@ -174,13 +180,14 @@ void Store::set_state(RunId id, RunState state, StopReason reason, const std::st
   // Reason and message are kept unless given: a later transition must not erase why a run stopped.
   Statement(db,
             "UPDATE runs SET state = ?2, "
-            "stop_reason = CASE WHEN ?3 = 'none' THEN stop_reason ELSE ?3 END, "
+            "stop_reason = CASE WHEN ?3 = ?5 THEN stop_reason ELSE ?3 END, "
             "message = CASE WHEN ?4 = '' THEN message ELSE ?4 END "
             "WHERE id = ?1")
       .bind_int(1, id)
       .bind_text(2, to_string(state))
       .bind_text(3, to_string(reason))
       .bind_text(4, message)
+      .bind_text(5, to_string(StopReason::none))
       .run();
   require_run_changed(db, id, "set_state");
 }
@@ -307,29 +314,33 @@ std::vector<SiteSpec> Store::resume_run(RunId id) {
   // site must never add a second copy of anything.
   Statement(db,
             "DELETE FROM defects WHERE run_id = ?1 AND site_idx IN "
-            "(SELECT idx FROM sites WHERE run_id = ?1 AND status != 'done')")
+            "(SELECT idx FROM sites WHERE run_id = ?1 AND status != ?2)")
       .bind_int(1, id)
+      .bind_text(2, to_string(SiteStatus::done))
       .run();
   Statement(db,
-            "UPDATE sites SET status = 'not_started', reason = '', align_dx = 0, align_dy = 0, "
-            "align_confidence = 0 WHERE run_id = ?1 AND status != 'done'")
+            "UPDATE sites SET status = ?3, reason = '', align_dx = 0, align_dy = 0, "
+            "align_confidence = 0 WHERE run_id = ?1 AND status != ?2")
       .bind_int(1, id)
+      .bind_text(2, to_string(SiteStatus::done))
+      .bind_text(3, to_string(SiteStatus::not_started))
       .run();
   Statement(db,
-            "UPDATE runs SET state = ?2, stop_reason = 'none', message = '', ended_at = NULL, "
+            "UPDATE runs SET state = ?2, stop_reason = ?5, message = '', ended_at = NULL, "
             "graph_quiet_ms = NULL, hardware_safe_ms = NULL, resumed_at = ?3, "
             "resume_count = resume_count + 1, owner_pid = ?4 WHERE id = ?1")
       .bind_int(1, id)
       .bind_text(2, to_string(RunState::starting))
       .bind_text(3, store::iso8601_utc_now())
       .bind_int(4, static_cast<std::int64_t>(::getpid()))
+      .bind_text(5, to_string(StopReason::none))
       .run();
   recount(db, id);
   std::vector<SiteSpec> again;
   Statement s(db,
               "SELECT idx, name, die_i, die_j, x_um, y_um FROM sites "
-              "WHERE run_id = ?1 AND status = 'not_started' ORDER BY idx");
-  s.bind_int(1, id);
+              "WHERE run_id = ?1 AND status = ?2 ORDER BY idx");
+  s.bind_int(1, id).bind_text(2, to_string(SiteStatus::not_started));
   while (s.step()) {
     SiteSpec site;
     site.index = static_cast<int>(s.column_int(0));
@@ -499,18 +510,21 @@ std::vector<std::pair<RunId, std::string>> Store::unfinished_runs() const {
   Statement s(impl_->db,
               "SELECT r.id, COALESCE(o.lock_path, '') FROM runs r "
               "LEFT JOIN run_owners o ON o.run_id = r.id "
-              "WHERE r.state IN ('Starting', 'Running', 'Stopping') ORDER BY r.id");
+              "WHERE r.state IN (?1, ?2, ?3) ORDER BY r.id");
+  bind_unfinished_states(s);
   while (s.step()) out.emplace_back(s.column_int(0), s.column_text(1));
   return out;
 }
 
 void Store::mark_interrupted(RunId id, const std::string& message) {
-  Statement(impl_->db,
-            "UPDATE runs SET state = 'Interrupted', message = ?2, ended_at = ?3 "
-            "WHERE id = ?1 AND state IN ('Starting', 'Running', 'Stopping')")
-      .bind_int(1, id)
-      .bind_text(2, message)
-      .bind_text(3, store::iso8601_utc_now())
+  Statement s(impl_->db,
+              "UPDATE runs SET state = ?4, message = ?5, ended_at = ?6 "
+              "WHERE id = ?7 AND state IN (?1, ?2, ?3)");
+  bind_unfinished_states(s)
+      .bind_text(4, to_string(RunState::interrupted))
+      .bind_text(5, message)
+      .bind_text(6, store::iso8601_utc_now())
+      .bind_int(7, id)
       .run();
 }
 

@@ -9,7 +9,7 @@
 
 namespace ws::sim {
 
-cv::Point die_at(const WaferSpec& wafer, cv::Point2d stage_um) {
+cv::Point die_at(const WaferGeometry& wafer, cv::Point2d stage_um) {
   return {
       static_cast<int>(std::floor((stage_um.x - wafer.die_origin_x_um) / wafer.die_pitch_x_um)),
       static_cast<int>(std::floor((stage_um.y - wafer.die_origin_y_um) / wafer.die_pitch_y_um))};

@@ -18,7 +18,7 @@ class SimStage;
 class SimLight;
 
 /// The die under the stage position: floor((x - die_origin_x) / pitch_x), same for y.
-cv::Point die_at(const WaferSpec& wafer, cv::Point2d stage_um);
+cv::Point die_at(const WaferGeometry& wafer, cv::Point2d stage_um);
 
 /// capture() counts in `captures` (every call, aborted ones too) and is a busy call; abort() counts
 /// in `camera_aborts`. The frame shows the light state at the start of the exposure.
@@ -45,7 +45,7 @@ class SimCamera final : public Camera {
  private:
   [[nodiscard]] cv::Mat corrupt_frame(std::uint64_t call) const;
 
-  WaferSpec wafer_;
+  WaferGeometry wafer_;
   CameraSpec spec_;
   double time_scale_;
   std::shared_ptr<const DieRenderer> renderer_;

@@ -12,6 +12,7 @@
 #include <iterator>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 namespace ws::classify {
@@ -333,6 +334,34 @@ TEST(ClassifierLoad, ShippedModelLoads) {
   if (!fs::exists(shipped)) GTEST_SKIP() << "no shipped model at " << shipped;
   const Classifier c = Classifier::load(shipped);
   EXPECT_FALSE(c.class_names().empty());
+}
+
+// One model type per method: each writes back exactly the file it was read from (the shipped
+// models are one of each method, as save() wrote them).
+TEST(ClassifierLoad, ShippedModelsOfBothMethodsSaveBackByteForByte) {
+  const auto text = [](const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  for (const auto& [name, method] :
+       {std::pair{"sim.json", Method::lda}, std::pair{"deeppcb.json", Method::tree}}) {
+    const fs::path shipped = fs::path(WS_SOURCE_DIR) / "data" / "models" / name;
+    if (!fs::exists(shipped)) GTEST_SKIP() << "no shipped model at " << shipped;
+    const Classifier c = Classifier::load(shipped);
+    EXPECT_EQ(c.method(), method) << name;
+    const fs::path copy = fs::path(WS_BINARY_DIR) / (std::string("resaved_") + name);
+    c.save(copy);
+    EXPECT_EQ(text(copy), text(shipped)) << name;
+    fs::remove(copy);
+  }
+}
+
+TEST(ClassifierMethod, NamesAreTheModelFilesMethods) {
+  EXPECT_EQ(to_string(Method::lda), "lda");
+  EXPECT_EQ(to_string(Method::tree), "tree");
+  EXPECT_EQ(method_from_string("tree"), Method::tree);
+  EXPECT_EQ(method_from_string("lda"), Method::lda);
+  EXPECT_FALSE(method_from_string("svm").has_value());
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ TEST(RecipeFiles, DemoParsesWithItsDocumentedSettings) {
   EXPECT_EQ(r.name, "demo");
   EXPECT_EQ(r.seed, 42U);
   EXPECT_DOUBLE_EQ(r.time_scale, 1.0);
-  EXPECT_DOUBLE_EQ(r.wafer.diameter_mm, 200.0);
+  EXPECT_DOUBLE_EQ(r.wafer.wafer_diameter_mm, 200.0);
   EXPECT_DOUBLE_EQ(r.wafer.die_pitch_x_um, 10000.0);
   EXPECT_DOUBLE_EQ(r.wafer.die_pitch_y_um, 10000.0);
   EXPECT_EQ(r.camera.width, 1024);

@@ -223,11 +223,12 @@ TEST(RecordedSetWriter, WritesASetThatReadsBackPixelForPixel) {
   TempDir d;
   WaferGeometry g;
   g.lot_id = "L9";
-  g.frame_width = kSize.width;
-  g.frame_height = kSize.height;
+  FrameGeometry frame_size;
+  frame_size.frame_width = kSize.width;
+  frame_size.frame_height = kSize.height;
   const cv::Mat golden = ramp(kSize);
   const cv::Mat flat(kSize, CV_32FC1, cv::Scalar(0.75));
-  RecordedSetWriter writer(d / "set", g, golden, flat);
+  RecordedSetWriter writer(d / "set", g, frame_size, golden, flat);
   const cv::Mat frame = 255 - ramp(kSize);
   writer.add(frame, SiteSpec{3, "r0c3", 3, 0, 1500, 500});
   writer.add(frame, SiteSpec{1, "r0c1", 1, 0, 500, 500});
@@ -249,7 +250,7 @@ TEST(RecordedSetWriter, WritesASetThatReadsBackPixelForPixel) {
 TEST(RecordedSetWriter, AFolderThatCannotBeMadeIsAConfigError) {
   TempDir d;
   write_text(d / "file", "x");
-  EXPECT_THROW(RecordedSetWriter(d / "file" / "set", WaferGeometry{}, cv::Mat(), cv::Mat()),
+  EXPECT_THROW(RecordedSetWriter(d / "file" / "set", WaferGeometry{}, FrameGeometry{}, cv::Mat(), cv::Mat()),
                ConfigError);
 }
 

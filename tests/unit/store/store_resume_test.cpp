@@ -1,8 +1,9 @@
 // Resuming a run in the store: only Canceled/Interrupted runs reopen, done sites and their defects
 // are kept, the rest go back to not_started, resumed_at/resume_count are recorded; a schema v1
-// file is migrated to v2 with nothing lost.
+// file is migrated to the current version with nothing lost.
 #include "store_fixture.hpp"
 
+#include "store/schema.hpp"
 #include "waferscan/error.hpp"
 #include "waferscan/store.hpp"
 
@@ -91,7 +92,7 @@ TEST_F(StoreTest, SchemaV1FileIsMigratedWithNothingLost) {
   raw_exec("PRAGMA user_version = 1");
 
   Store store(path_);
-  EXPECT_EQ(raw_query("PRAGMA user_version"), "2");
+  EXPECT_EQ(raw_query("PRAGMA user_version"), std::to_string(store::kSchemaVersion));
   const auto run = store.run(id);
   ASSERT_TRUE(run.has_value());
   EXPECT_EQ(run->recipe_name, "quick");

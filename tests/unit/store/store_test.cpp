@@ -3,6 +3,7 @@
 // visible to a second connection.
 #include "store_fixture.hpp"
 
+#include "store/schema.hpp"
 #include "waferscan/error.hpp"
 #include "waferscan/store.hpp"
 
@@ -250,7 +251,7 @@ TEST_F(StoreTest, EventsAreAppendedToTheRunJournal) {
 TEST_F(StoreTest, DatabaseIsInWalModeWithASchemaVersion) {
   { Store store(path_); }
   EXPECT_EQ(raw_query("PRAGMA journal_mode"), "wal");  // WAL is persistent in the file
-  EXPECT_EQ(raw_query("PRAGMA user_version"), "2");
+  EXPECT_EQ(raw_query("PRAGMA user_version"), std::to_string(store::kSchemaVersion));
   Store reopened(path_);  // reopening an existing database accepts its version
   EXPECT_TRUE(reopened.runs().empty());
 }
