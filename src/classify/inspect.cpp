@@ -2,6 +2,7 @@
 
 #include "kernels/blob_context.hpp"
 #include "kernels/preprocess.hpp"
+#include "kernels/register_local.hpp"
 
 #include <vector>
 
@@ -39,9 +40,24 @@ kernels::DetectOutput detect_with_profile(const cv::Mat& frame, const cv::Mat& g
     out.status = kernels::Status::canceled;
     return out;
   }
-  kernels::DetectOutput det = kernels::detect(pre, golden, profile.spec, cp);
-  if (det.status == kernels::Status::ok) refine_blobs(pre, golden, profile, det);
+  if (profile.register_tile_px <= 0) {
+    kernels::DetectOutput det = kernels::detect(pre, golden, profile.spec, cp);
+    if (det.status == kernels::Status::ok) refine_blobs(pre, golden, profile, det);
+    return det;
+  }
+  kernels::LocalRegistration reg;
+  kernels::DetectOutput det =
+      kernels::detect_registered(pre, golden, profile.spec, register_spec(profile), cp, reg);
+  if (det.status == kernels::Status::ok) refine_blobs(pre, reg.warped, profile, det);
   return det;
+}
+
+kernels::LocalRegisterSpec register_spec(const DetectionProfile& profile) {
+  kernels::LocalRegisterSpec s;
+  s.tile_px = profile.register_tile_px;
+  s.level = profile.spec.min_threshold;
+  s.tolerance_px = profile.tolerance_px;
+  return s;
 }
 
 std::vector<Defect> inspect_pair(const cv::Mat& frame, const cv::Mat& golden,
@@ -49,7 +65,8 @@ std::vector<Defect> inspect_pair(const cv::Mat& frame, const cv::Mat& golden,
                                  const Checkpoint& cp, double min_align_confidence) {
   kernels::DetectOutput det = detect_with_profile(frame, golden, profile, cp);
   std::vector<Defect> defects;
-  if (det.status != kernels::Status::ok || det.align_confidence < min_align_confidence) {
+  if (det.status != kernels::Status::ok || det.align_confidence < min_align_confidence ||
+      !det.reliable) {
     return defects;
   }
   defects.reserve(det.blobs.size());

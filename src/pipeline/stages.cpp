@@ -4,6 +4,7 @@
 #include "classify/inspect.hpp"
 #include "kernels/detect.hpp"
 #include "kernels/preprocess.hpp"
+#include "kernels/register_local.hpp"
 
 #include <string>
 
@@ -51,22 +52,32 @@ void detect_stage(Work& work, const Recipe& recipe, const cv::Mat& golden, const
   if (!work.processing) return;
   const bool own_reference = !work.reference.empty();
   const cv::Mat& reference = own_reference ? work.reference : golden;
-  auto det = kernels::detect(work.image, reference, profile ? profile->spec : recipe.detection, cp,
-                             kernels::DetectPath::fused, own_reference ? nullptr : pyramid);
+  const kernels::GoldenPyramid* shared = own_reference ? nullptr : pyramid;
+  const bool local = profile != nullptr && profile->register_tile_px > 0;
+  kernels::LocalRegistration reg;
+  auto det =
+      local ? kernels::detect_registered(work.image, reference, profile->spec,
+                                         classify::register_spec(*profile), cp, reg, shared)
+            : kernels::detect(work.image, reference, profile ? profile->spec : recipe.detection, cp,
+                              kernels::DetectPath::fused, shared);
   if (det.status == kernels::Status::canceled) {
     end_site(work, SiteStatus::incomplete, "aborted in detect");
     return;
   }
-  work.result.align_dx = det.dx;
-  work.result.align_dy = det.dy;
+  work.result.align_dx = local ? reg.global.x : det.dx;
+  work.result.align_dy = local ? reg.global.y : det.dy;
   work.result.align_confidence = det.align_confidence;
-  if (det.align_confidence < kMinAlignConfidence) {
+  if (!local && det.align_confidence < kMinAlignConfidence) {  // local: part of the verdict
     end_site(work, SiteStatus::error,
              "alignment confidence " + std::to_string(det.align_confidence) + " below " +
                  std::to_string(kMinAlignConfidence));
     return;
   }
-  if (profile) classify::refine_blobs(work.image, reference, *profile, det);
+  if (!det.reliable) {  // never done with results that rest on a bad fit
+    end_site(work, SiteStatus::error, "registration unreliable: " + det.unreliable_reason);
+    return;
+  }
+  if (profile) classify::refine_blobs(work.image, local ? reg.warped : reference, *profile, det);
   work.result.defects.clear();
   work.result.defects.reserve(det.blobs.size());
   for (auto& blob : det.blobs) {

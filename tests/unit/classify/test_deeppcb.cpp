@@ -106,6 +106,32 @@ TEST_F(DeepPcb, TrainingIsDeterministic) {
   EXPECT_EQ(back.detection()->tolerance_px, profile.tolerance_px);
 }
 
+TEST_F(DeepPcb, LeaveOneGroupOutHasAFoldPerBoardGroup) {
+  const auto frames = load_labelled_frames(load_manifest(dir_));
+  const TrainOptions options =
+      Classifier::load(kSource / "data" / "models" / "deeppcb.json").train_options();
+  const auto blobs = detect_frames(frames, *options.detection);
+  std::vector<std::string> names;
+  for (const auto& f : frames) names.push_back(f.name);
+  const auto groups = group_names(names, "first 5 digits");
+  const CrossvalResult cv = crossval_groups(frames, blobs, options, groups);
+  ASSERT_EQ(cv.fold_names, (std::vector<std::string>{"77000", "92000"}));
+  int fold_frames = 0;
+  int fold_truths = 0;
+  for (const Scorer& s : cv.fold_scores) {
+    fold_frames += s.frames();
+    fold_truths += s.overall().truths;
+  }
+  EXPECT_EQ(fold_frames, static_cast<int>(frames.size()));  // every frame held out once
+  EXPECT_EQ(cv.pooled.frames(), fold_frames);
+  EXPECT_EQ(cv.pooled.overall().truths, fold_truths);
+  // Location only: the same detections, so at least as many correct as with the class.
+  EXPECT_EQ(cv.agnostic.overall().truths, fold_truths);
+  EXPECT_EQ(cv.agnostic.overall().detections, cv.pooled.overall().detections);
+  EXPECT_GE(cv.agnostic.overall().correct, cv.pooled.overall().correct);
+  EXPECT_GT(cv.agnostic.overall().f_score(), 0.8);
+}
+
 TEST(ShippedModels, SimKeepsItsSevenFeaturesAndDeepPcbIsATreeOnTheContext) {
   const Classifier sim = Classifier::load(kSource / "data" / "models" / "sim.json");
   EXPECT_EQ(sim.features().size(), 7u);
