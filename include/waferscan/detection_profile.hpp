@@ -20,6 +20,8 @@ struct DetectionProfile {
   int context_margin_px = 6;      ///< blob_context window margin
   int context_min_contrast = 32;  ///< blob_context: minimum pattern contrast in the window
   int box_margin_px = 0;          ///< grow_boxes: reported box = blob box grown by this
+  int register_tile_px = 0;       ///< > 0: kernels::detect_registered with tiles of this side (a
+                                  ///< local shift field and a reliability verdict); 0: one shift
 };
 
 }  // namespace ws

@@ -13,6 +13,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 
 namespace ws::app {
@@ -76,7 +77,8 @@ struct ProfileArgs {
     d.context_min_contrast = 64;
     d.box_margin_px = 8;
     d.tolerance_px = 1;
-    d.min_core_fraction = 0.2;
+    d.min_core_fraction = 0.1;
+    d.register_tile_px = 64;
     return d;
   }();
   void add(CLI::App* sub) {
@@ -99,6 +101,11 @@ struct ProfileArgs {
         ->capture_default_str();
     sub->add_option("--box-margin", p.box_margin_px, "Reported box = blob box grown by this")
         ->capture_default_str();
+    sub->add_option("--register-tile", p.register_tile_px,
+                    "Local registration: a shift per tile of this side, and a verdict on every "
+                    "frame (0: one global shift, no verdict)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 4096));
   }
 };
 
@@ -225,34 +232,120 @@ int cmd_score(RunId run, const std::string& truth_set, const std::string& db, bo
   return 0;
 }
 
-int cmd_crossval(const std::string& set, int folds, int threads, int repeat, bool json,
-                 const classify::TrainOptions& o) {
+Json score_json(const classify::ClassScore& c) {
+  return Json{{"class", c.name},       {"truths", c.truths},         {"detections", c.detections},
+              {"correct", c.correct},  {"precision", c.precision()}, {"recall", c.recall()},
+              {"f_score", c.f_score()}};
+}
+
+/// One line per fold (group), then the pooled per-class table and the location-only score.
+void print_crossval(const inspect::CrossvalResult& cv, const std::string& kind) {
+  std::printf("%s\n%-12s %7s %7s %10s %8s %9s %7s %7s %10s\n", kind.c_str(), "fold", "frames",
+              "truths", "detections", "correct", "precision", "recall", "F", "F(location)");
+  for (std::size_t k = 0; k < cv.fold_scores.size(); ++k) {
+    const classify::ClassScore c = cv.fold_scores[k].overall();
+    std::printf("%-12s %7d %7d %10d %8d %9.4f %7.4f %7.4f %10.4f\n", cv.fold_names[k].c_str(),
+                cv.fold_scores[k].frames(), c.truths, c.detections, c.correct, c.precision(),
+                c.recall(), c.f_score(), cv.fold_agnostic[k].f_score());
+  }
+  std::printf("\npooled over the folds:\n");
+  print_scores(cv.pooled, false);
+  const classify::ClassScore a = cv.agnostic.overall();
+  std::printf(
+      "class-agnostic (location only): %d truths, %d detections, %d correct, P %.4f R %.4f "
+      "F %.4f\n",
+      a.truths, a.detections, a.correct, a.precision(), a.recall(), a.f_score());
+}
+
+struct CrossvalArgs {
+  std::string set;
+  int folds = 5;
+  std::string group_by;
+  int threads = 2;
+  int repeat = 5;
+  bool json = false;
+};
+
+/// The group of each frame under `rule` (empty rule: no groups); a rule that does not fit the
+/// names, or finds one group only, is a usage error.
+std::vector<std::string> frame_groups(const std::vector<inspect::LabelledFrame>& frames,
+                                      const std::string& rule) {
+  if (rule.empty()) return {};
+  std::vector<std::string> names;
+  for (const auto& f : frames) names.push_back(f.name);
+  std::vector<std::string> groups;
+  try {
+    groups = inspect::group_names(names, rule);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError("--group-by", 0, "", e.what());
+  }
+  if (std::set<std::string>(groups.begin(), groups.end()).size() < 2) {
+    throw ConfigError("--group-by", 0, "", "\"" + rule + "\" finds fewer than 2 groups");
+  }
+  return groups;
+}
+
+/// The JSON fields of a cross-validation besides the pooled scores.
+Json crossval_json(const inspect::CrossvalResult& cv, bool by_group) {
+  Json extra{{"validation", by_group ? "leave-one-group-out" : "random-folds"},
+             {"folds", cv.fold_names.size()}};
+  extra["per_fold"] = Json::array();
+  for (std::size_t k = 0; k < cv.fold_scores.size(); ++k) {
+    Json f = score_json(cv.fold_scores[k].overall());
+    f["class"] = cv.fold_names[k];
+    f["frames"] = cv.fold_scores[k].frames();
+    f["location_f_score"] = cv.fold_agnostic[k].f_score();
+    extra["per_fold"].push_back(f);
+  }
+  extra["class_agnostic"] = score_json(cv.agnostic.overall());
+  return extra;
+}
+
+int cmd_crossval(const CrossvalArgs& a, const classify::TrainOptions& o) {
   const DetectionProfile& p = *o.detection;
-  const Manifest m = load_manifest(set);
+  const Manifest m = load_manifest(a.set);
   const auto frames = inspect::load_labelled_frames(m);
-  const inspect::FrameInspector inspector(p, p.spec);
-  const auto blobs = inspect::blobs_of(inspect::detect_frames(frames, inspector));
   check_reject_label(m, o);
-  const auto cv = inspect::crossval(frames, blobs, o, folds);
-  std::vector<std::size_t> all(frames.size());
-  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-  const auto ex = inspect::collect_examples(frames, blobs, all, 0.3, o.reject_label);
-  const auto model = classify::Classifier::train(ex.features, ex.labels, o);
-  const auto t = inspect::measure_fps(frames, model, inspector, threads, repeat);
-  Json extra{{"folds", folds},
-             {"threads", threads},
-             {"fps", t.fps},
-             {"cpu_ms_per_frame", t.cpu_ms_per_frame}};
-  extra["fold_f_score"] = Json::array();
-  for (const auto& f : cv.per_fold) extra["fold_f_score"].push_back(f.f_score());
-  print_scores(cv.pooled, json, extra);
-  if (!json) {
-    std::printf("folds:");
-    for (const auto& f : cv.per_fold) std::printf(" %.4f", f.f_score());
-    std::printf(
-        "\nthroughput: %.0f frames/s with %d threads, %.2f ms CPU per frame (median of "
-        "%d; decoded frames, preprocess+detect+context+classify)\n",
-        t.fps, threads, t.cpu_ms_per_frame, repeat);
+  const std::vector<std::string> groups = frame_groups(frames, a.group_by);
+  const inspect::FrameInspector inspector(p, p.spec);
+  const auto detections = inspect::detect_frames(frames, inspector);
+  const auto blobs = inspect::blobs_of(detections);
+  const auto cv = groups.empty() ? inspect::crossval(frames, blobs, o, a.folds)
+                                 : inspect::crossval_groups(frames, blobs, o, groups);
+  const std::string kind = groups.empty()
+                               ? "random folds: frame i in fold i mod " + std::to_string(a.folds) +
+                                     " (boards of one group on both sides: optimistic)"
+                               : "leave one group out (--group-by \"" + a.group_by + "\")";
+  Json extra = crossval_json(cv, !groups.empty());
+  extra["unreliable"] = Json::array();
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    const inspect::StepResult& step = detections[i].step;
+    if (step.ok()) continue;
+    extra["unreliable"].push_back(Json{{"frame", frames[i].name}, {"reason", step.reason}});
+    if (!a.json) std::printf("unreliable %s: %s\n", frames[i].name.c_str(), step.reason.c_str());
+  }
+  if (a.repeat > 0) {
+    std::vector<std::size_t> all(frames.size());
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    const auto ex = inspect::collect_examples(frames, blobs, all, 0.3, o.reject_label);
+    const auto model = classify::Classifier::train(ex.features, ex.labels, o);
+    const auto t = inspect::measure_fps(frames, model, inspector, a.threads, a.repeat);
+    extra["threads"] = a.threads;
+    extra["fps"] = t.fps;
+    extra["cpu_ms_per_frame"] = t.cpu_ms_per_frame;
+    if (!a.json) {
+      std::printf(
+          "throughput: %.0f frames/s with %d threads, %.2f ms CPU per frame (median of "
+          "%d; decoded frames, preprocess+detect+context+classify)\n",
+          t.fps, a.threads, t.cpu_ms_per_frame, a.repeat);
+    }
+  }
+  if (a.json) {
+    print_scores(cv.pooled, true, extra);
+  } else {
+    print_crossval(cv, kind);
+    std::printf("%zu frames registered unreliably (no detections; their true boxes missed)\n",
+                extra["unreliable"].size());
   }
   return 0;
 }
@@ -308,30 +401,31 @@ Command add_score_command(CLI::App& app) {
 
 Command add_crossval_command(CLI::App& app) {
   struct Args {
-    std::string set;
-    int folds = 5;
-    int threads = 2;
-    int repeat = 5;
-    bool json = false;
+    CrossvalArgs cv;
     TrainArgs train;
   };
   auto a = std::make_shared<Args>();
-  auto* sub = app.add_subcommand("crossval", "k-fold cross-validation and throughput on a set");
-  sub->add_option("SET", a->set, "Labelled recorded set")->required();
-  sub->add_option("--folds", a->folds, "Folds (frame i is in fold i mod k)")
+  auto* sub = app.add_subcommand(
+      "crossval", "Cross-validation (leave one group out, or random folds) and throughput");
+  sub->add_option("SET", a->cv.set, "Labelled recorded set")->required();
+  auto* groups = sub->add_option("--group-by", a->cv.group_by,
+                                 "Leave one group out; groups from the frame names: 'first N "
+                                 "digits' or a regex (its first capture group)");
+  sub->add_option("--folds", a->cv.folds,
+                  "Random folds instead (frame i in fold i mod k; optimistic: one board on both "
+                  "sides)")
       ->capture_default_str()
-      ->check(CLI::Range(2, 1000));
-  sub->add_option("--threads", a->threads, "Threads for the throughput measurement")
+      ->check(CLI::Range(2, 1000))
+      ->excludes(groups);
+  sub->add_option("--threads", a->cv.threads, "Threads for the throughput measurement")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
-  sub->add_option("--repeat", a->repeat, "Throughput repetitions (median)")
+  sub->add_option("--repeat", a->cv.repeat, "Throughput repetitions (median; 0: not measured)")
       ->capture_default_str()
-      ->check(CLI::Range(1, 1000));
-  sub->add_flag("--json", a->json, "JSON output");
+      ->check(CLI::Range(0, 1000));
+  sub->add_flag("--json", a->cv.json, "JSON output");
   a->train.add(sub);
-  return {sub, [a] {
-            return cmd_crossval(a->set, a->folds, a->threads, a->repeat, a->json, a->train.get());
-          }};
+  return {sub, [a] { return cmd_crossval(a->cv, a->train.get()); }};
 }
 
 }  // namespace ws::app

@@ -70,7 +70,8 @@ Json profile_json(const DetectionProfile& p) {
               {"merge_px", p.merge_px},
               {"context_margin_px", p.context_margin_px},
               {"context_min_contrast", p.context_min_contrast},
-              {"box_margin_px", p.box_margin_px}};
+              {"box_margin_px", p.box_margin_px},
+              {"register_tile_px", p.register_tile_px}};
 }
 
 DetectionProfile read_profile(const Json& j, const std::string& file) {
@@ -114,6 +115,8 @@ DetectionProfile read_profile(const Json& j, const std::string& file) {
       p.context_min_contrast = integer(0, 255);
     } else if (key == "box_margin_px") {
       p.box_margin_px = integer(0, 1024);
+    } else if (key == "register_tile_px") {
+      p.register_tile_px = integer(0, 4096);
     } else {
       bad_model(file, where, "unknown key");
     }

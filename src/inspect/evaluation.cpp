@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <regex>
+#include <stdexcept>
 
 namespace ws::inspect {
 
@@ -60,6 +62,7 @@ std::vector<FrameDetection> detect_frames(const std::vector<LabelledFrame>& fram
     out[i].step = inspector.preprocess(f.frame, cv::Mat(), f.reference.size(), Checkpoint{}, pre);
     if (out[i].step.ok()) out[i] = inspector.detect(pre, f.reference, Checkpoint{});
   });
+  if (unreliable != nullptr) *unreliable = std::move(reasons);
   return out;
 }
 
@@ -103,25 +106,100 @@ void score_frames(const Classifier& model, const std::vector<LabelledFrame>& fra
   }
 }
 
+namespace {
+// Adds fold `fold_of[i] == k` of the frames to `result`, scored by a model trained on the others.
+void score_fold(const std::vector<LabelledFrame>& frames,
+                const std::vector<std::vector<BlobFeatures>>& blobs, const TrainOptions& options,
+                const std::vector<int>& fold_of, int k, double min_iou, CrossvalResult& result) {
+  std::vector<std::size_t> train;
+  std::vector<std::size_t> test;
+  for (std::size_t i = 0; i < frames.size(); ++i) (fold_of[i] == k ? test : train).push_back(i);
+  const Examples ex = collect_examples(frames, blobs, train, 0.3, options.reject_label);
+  const Classifier model = Classifier::train(ex.features, ex.labels, options);
+  Scorer fold(min_iou);
+  Scorer located(min_iou);
+  for (const std::size_t i : test) {
+    std::vector<Defect> defects = as_defects(blobs[i]);
+    model.classify(defects);
+    fold.add(defects, frames[i].truth);
+    result.pooled.add(defects, frames[i].truth);
+    std::vector<LabelledDefect> truth = frames[i].truth;
+    for (auto& d : defects) d.class_name = "defect";
+    for (auto& t : truth) t.class_name = "defect";
+    result.agnostic.add(defects, truth);
+    located.add(defects, truth);
+  }
+  result.fold_agnostic.push_back(located.overall());
+  result.per_fold.push_back(fold.overall());
+  result.fold_scores.push_back(std::move(fold));
+}
+}  // namespace
+
 CrossvalResult crossval(const std::vector<LabelledFrame>& frames,
                         const std::vector<std::vector<BlobFeatures>>& blobs,
                         const TrainOptions& options, int folds, double min_iou) {
   if (folds < 2 || static_cast<std::size_t>(folds) > frames.size()) {
     throw std::invalid_argument("crossval: need 2 <= folds <= frames");
   }
-  CrossvalResult result{Scorer(min_iou), {}};
+  std::vector<int> fold_of(frames.size());
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    fold_of[i] = static_cast<int>(i % static_cast<std::size_t>(folds));
+  }
+  CrossvalResult result{Scorer(min_iou), Scorer(min_iou), {}, {}, {}, {}};
   for (int k = 0; k < folds; ++k) {
-    std::vector<std::size_t> train;
-    std::vector<std::size_t> test;
-    for (std::size_t i = 0; i < frames.size(); ++i) {
-      (static_cast<int>(i % static_cast<std::size_t>(folds)) == k ? test : train).push_back(i);
+    result.fold_names.push_back(std::to_string(k + 1));
+    score_fold(frames, blobs, options, fold_of, k, min_iou, result);
+  }
+  return result;
+}
+
+std::vector<std::string> group_names(const std::vector<std::string>& names,
+                                     const std::string& rule) {
+  static const std::regex first_digits(R"(^\s*first\s+(\d+)\s+digits?\s*$)");
+  std::smatch m;
+  std::string pattern = rule;
+  if (std::regex_match(rule, m, first_digits)) {
+    const int n = std::stoi(m[1].str());
+    if (n < 1) throw std::invalid_argument("group rule: \"" + rule + "\": N must be >= 1");
+    pattern = "^(\\d{" + std::to_string(n) + "})";
+  }
+  std::regex re;
+  try {
+    re = std::regex(pattern, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    throw std::invalid_argument("group rule: \"" + rule + "\" is no regex: " + e.what());
+  }
+  std::vector<std::string> out;
+  out.reserve(names.size());
+  for (const std::string& name : names) {
+    std::smatch g;
+    if (!std::regex_search(name, g, re)) {
+      throw std::invalid_argument("group rule \"" + rule + "\" does not match frame " + name);
     }
-    const Examples ex = collect_examples(frames, blobs, train, 0.3, options.reject_label);
-    const Classifier model = Classifier::train(ex.features, ex.labels, options);
-    Scorer fold(min_iou);
-    score_frames(model, frames, blobs, test, fold);
-    score_frames(model, frames, blobs, test, result.pooled);
-    result.per_fold.push_back(fold.overall());
+    out.push_back(g.size() > 1 ? g[1].str() : g[0].str());
+  }
+  return out;
+}
+
+CrossvalResult crossval_groups(const std::vector<LabelledFrame>& frames,
+                               const std::vector<std::vector<BlobFeatures>>& blobs,
+                               const TrainOptions& options, const std::vector<std::string>& groups,
+                               double min_iou) {
+  if (groups.size() != frames.size() || blobs.size() != frames.size()) {
+    throw std::invalid_argument("crossval_groups: one group and one blob list per frame");
+  }
+  std::vector<std::string> names = groups;
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  if (names.size() < 2) throw std::invalid_argument("crossval_groups: need two groups or more");
+  std::vector<int> fold_of(frames.size());
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    fold_of[i] =
+        static_cast<int>(std::lower_bound(names.begin(), names.end(), groups[i]) - names.begin());
+  }
+  CrossvalResult result{Scorer(min_iou), Scorer(min_iou), {}, names, {}, {}};
+  for (int k = 0; k < static_cast<int>(names.size()); ++k) {
+    score_fold(frames, blobs, options, fold_of, k, min_iou, result);
   }
   return result;
 }

@@ -64,15 +64,38 @@ void score_frames(const Classifier& model, const std::vector<LabelledFrame>& fra
                   const std::vector<std::vector<BlobFeatures>>& blobs,
                   const std::vector<std::size_t>& which, Scorer& scorer);
 
-/// k-fold cross-validation: frame i (in manifest order) is in fold i % folds; each fold is scored
-/// by a model trained (with `options`) on the others. Returns the pooled scores of all folds.
+/// Cross-validation scores: each fold scored by a model trained (with the given options) on the
+/// other folds, pooled over the folds.
 struct CrossvalResult {
   Scorer pooled;
-  std::vector<ClassScore> per_fold;  ///< overall score of each fold
+  Scorer agnostic;  ///< the same detections, every class named "defect": location only
+  std::vector<ClassScore> per_fold;       ///< overall score of each fold
+  std::vector<std::string> fold_names;    ///< the group of each fold ("1", "2", ... for k-fold)
+  std::vector<Scorer> fold_scores;        ///< per-class scores of each fold
+  std::vector<ClassScore> fold_agnostic;  ///< location-only score of each fold
 };
+
+/// k-fold cross-validation: frame i (in manifest order) is in fold i % folds (interleaved folds:
+/// near-identical boards of one group land on both sides; see crossval_groups()).
 CrossvalResult crossval(const std::vector<LabelledFrame>& frames,
                         const std::vector<std::vector<BlobFeatures>>& blobs,
                         const TrainOptions& options, int folds, double min_iou = 0.33);
+
+/// The group of each name under `rule`: "first N digits" (N >= 1) takes the name's first N
+/// characters, which must all be digits; any other rule is an ECMAScript regex searched in the
+/// name, and the group is its first capture group (the whole match if it has none). Throws
+/// std::invalid_argument for a bad regex, or naming the first name the rule does not match.
+std::vector<std::string> group_names(const std::vector<std::string>& names,
+                                     const std::string& rule);
+
+/// Leave-one-group-out cross-validation: one fold per distinct group (folds in order of the
+/// groups' names), each scored by a model trained on all the other groups' frames.
+/// @param groups  the group of each frame (group_names()), frames.size() of them.
+/// Throws std::invalid_argument for a size mismatch or fewer than two groups.
+CrossvalResult crossval_groups(const std::vector<LabelledFrame>& frames,
+                               const std::vector<std::vector<BlobFeatures>>& blobs,
+                               const TrainOptions& options, const std::vector<std::string>& groups,
+                               double min_iou = 0.33);
 
 /// Throughput of the whole per-frame path (FrameInspector::inspect: preprocess, detect, refine,
 /// classify) on decoded frames (decoding not included), frames in parallel with at most `threads`

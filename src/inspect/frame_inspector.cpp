@@ -3,6 +3,7 @@
 #include "kernels/blob_context.hpp"
 #include "kernels/flat_field.hpp"
 #include "kernels/preprocess.hpp"
+#include "kernels/register_local.hpp"
 
 #include <string>
 #include <utility>
@@ -85,9 +86,44 @@ void FrameInspector::refine(const cv::Mat& frame, const cv::Mat& reference,
   }
 }
 
+kernels::LocalRegisterSpec FrameInspector::register_spec() const {
+  kernels::LocalRegisterSpec s;
+  s.tile_px = profile_.register_tile_px;
+  s.level = profile_.spec.min_threshold;
+  s.tolerance_px = profile_.tolerance_px;
+  s.min_confidence = kMinAlignConfidence;
+  return s;
+}
+
+// A profile with register_tile_px: the local shift field, its verdict, and the comparison
+// against the reference warped by it (kernels/register_local.hpp).
+FrameDetection FrameInspector::detect_local(const cv::Mat& frame, const cv::Mat& reference,
+                                            const Checkpoint& cp,
+                                            const kernels::GoldenPyramid* pyramid) const {
+  kernels::LocalRegistration reg;
+  kernels::DetectOutput det = kernels::detect_registered(frame, reference, profile_.spec,
+                                                         register_spec(), cp, reg, pyramid);
+  FrameDetection out;
+  if (det.status == kernels::Status::canceled) {
+    out.step = {FrameVerdict::canceled, "aborted in detect"};
+    return out;
+  }
+  out.dx = reg.global.x;
+  out.dy = reg.global.y;
+  out.align_confidence = det.align_confidence;
+  if (!det.reliable) {  // never done with results that rest on a bad fit
+    out.step = {FrameVerdict::unreliable, "registration unreliable: " + det.unreliable_reason};
+    return out;
+  }
+  refine(frame, reg.warped, det);
+  out.blobs = std::move(det.blobs);
+  return out;
+}
+
 FrameDetection FrameInspector::detect(const cv::Mat& frame, const cv::Mat& reference,
                                       const Checkpoint& cp,
                                       const kernels::GoldenPyramid* pyramid) const {
+  if (refine_ && profile_.register_tile_px > 0) return detect_local(frame, reference, cp, pyramid);
   kernels::DetectOutput det =
       kernels::detect(frame, reference, profile_.spec, cp, kernels::DetectPath::fused, pyramid);
   FrameDetection out;

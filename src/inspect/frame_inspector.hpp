@@ -7,6 +7,7 @@
 #include "classify/classifier.hpp"
 #include "kernels/align.hpp"
 #include "kernels/detect.hpp"
+#include "kernels/register_local.hpp"
 #include "waferscan/cancel.hpp"
 #include "waferscan/defect.hpp"
 #include "waferscan/detection_profile.hpp"
@@ -96,6 +97,10 @@ class FrameInspector {
 
  private:
   void refine(const cv::Mat& frame, const cv::Mat& reference, kernels::DetectOutput& det) const;
+  [[nodiscard]] kernels::LocalRegisterSpec register_spec() const;
+  [[nodiscard]] FrameDetection detect_local(const cv::Mat& frame, const cv::Mat& reference,
+                                            const Checkpoint& cp,
+                                            const kernels::GoldenPyramid* pyramid) const;
 
   DetectionProfile profile_;
   bool refine_ = false;  ///< the profile came from a model: refine detect()'s blobs with it

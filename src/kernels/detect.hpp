@@ -9,6 +9,7 @@
 
 #include <opencv2/core.hpp>
 
+#include <string>
 #include <vector>
 
 namespace ws::kernels {
@@ -22,6 +23,10 @@ struct DetectOutput {
   double subpixel_dy = 0;
   int threshold = 0;                ///< grey level used
   std::vector<BlobFeatures> blobs;  ///< in frame pixels, area >= spec.min_area_px
+  /// The registration verdict (detect_registered(); detect() itself leaves it reliable): a frame
+  /// that is not must not be reported clean, whatever its blobs.
+  bool reliable = true;
+  std::string unreliable_reason;
 };
 
 /// How detect() computes the blobs once the shift and threshold are known. Both give the same

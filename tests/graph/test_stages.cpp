@@ -1,11 +1,17 @@
 // The preprocess node body: it reads the camera's frame without writing it (the simulated camera
 // hands the same pool buffer to several frames in flight), writes into a reused frame buffer, and
-// gives that buffer back when the site is aborted.
+// gives that buffer back when the site is aborted. The detect node body with a model that registers
+// locally: a real pair is done with its defects, the same frame against another board's template
+// ends its site as an error that says why, never done and clean.
 #include "base/frame_buffers.hpp"
+#include "classify/classifier.hpp"
 #include "kernels/median3.hpp"
 #include "pipeline/stages.hpp"
 
 #include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+
+#include <filesystem>
 
 namespace ws::pipeline {
 namespace {
@@ -95,6 +101,35 @@ TEST(PreprocessStage, AnAbortedSiteGivesItsBufferBack) {
   EXPECT_EQ(w.result.status, SiteStatus::incomplete);
   EXPECT_TRUE(w.image.empty());
   EXPECT_EQ(frame_buffers().idle(), idle) << "the buffer it took went back to the pool";
+}
+
+cv::Mat deeppcb(const std::string& file) {
+  return cv::imread((std::filesystem::path(WS_SOURCE_DIR) / "data" / "deeppcb" / file).string(),
+                    cv::IMREAD_GRAYSCALE);
+}
+
+TEST(DetectStage, AFrameRegisteredAgainstAnotherBoardIsAnErrorNotClean) {
+  const auto model = classify::Classifier::load(std::filesystem::path(WS_SOURCE_DIR) / "data" /
+                                                "models" / "deeppcb.json");
+  ASSERT_TRUE(model.detection().has_value());
+  ASSERT_GT(model.detection()->register_tile_px, 0);
+  const cv::Mat frame = deeppcb("77000000_test.jpg");
+  ASSERT_FALSE(frame.empty());
+  const auto shipped = inspect::FrameInspector::for_model(model, Recipe{}.detection);
+  Work own = work_on(frame);
+  own.reference = deeppcb("77000000_temp.jpg");
+  detect_stage(own, shipped, cv::Mat(), Checkpoint{});
+  EXPECT_TRUE(own.processing) << own.result.reason;
+  EXPECT_FALSE(own.result.defects.empty());
+
+  Work other = work_on(frame);
+  other.reference = deeppcb("92000000_temp.jpg");
+  detect_stage(other, shipped, cv::Mat(), Checkpoint{});
+  EXPECT_FALSE(other.processing);
+  EXPECT_EQ(other.result.status, SiteStatus::error);
+  EXPECT_TRUE(other.result.defects.empty());
+  EXPECT_NE(other.result.reason.find("registration unreliable"), std::string::npos)
+      << other.result.reason;
 }
 
 }  // namespace
