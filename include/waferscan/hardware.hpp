@@ -3,10 +3,13 @@
 
 #include <opencv2/core.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace ws {
@@ -78,6 +81,21 @@ struct Machine {
   cv::Mat golden;
   /// Flat-field gain image (CV_32F, mean 1): raw = ideal * flat. Empty means no correction.
   cv::Mat flat;
+};
+
+/// How a synchronous device call (or a safe-stop step) ended.
+enum class CallOutcome { ok, failed, timed_out, skipped };
+std::string_view to_string(CallOutcome outcome) noexcept;
+
+struct CallResult {
+  CallOutcome outcome = CallOutcome::ok;
+  std::string message;  ///< the exception text for failed, empty otherwise
+};
+
+/// How the hardware agent treats a call that overran its deadline.
+struct AgentOptions {
+  /// How long an aborted call may take to return before its device is marked Faulted.
+  std::chrono::milliseconds abort_grace{1000};
 };
 
 }  // namespace ws

@@ -1,7 +1,7 @@
 // An inspection recipe: the wafer, the sites to visit, the machine's timing and detection settings.
 #pragma once
 
-#include "waferscan/fault_spec.hpp"
+#include "waferscan/sim/fault_spec.hpp"
 #include "waferscan/site.hpp"
 #include "waferscan/wafer_geometry.hpp"
 

@@ -2,14 +2,14 @@
 // `waferscan resume RUN_ID` (continue a canceled or interrupted run from its sites not done).
 #include "app/commands.hpp"
 #include "app/run_wiring.hpp"
-#include "classify/classifier.hpp"
-#include "run/run_controller.hpp"
 #include "store/run_owner.hpp"
+#include "waferscan/classifier.hpp"
 #include "waferscan/error.hpp"
 #include "waferscan/graph_spec.hpp"
 #include "waferscan/recipe.hpp"
 #include "waferscan/recorded_set.hpp"
-#include "waferscan/sim_machine.hpp"
+#include "waferscan/run.hpp"
+#include "waferscan/sim/sim_machine.hpp"
 #include "waferscan/store.hpp"
 
 #include <algorithm>

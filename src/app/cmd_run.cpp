@@ -1,13 +1,13 @@
 // `waferscan run`: an inspection on the simulated machine, stoppable with SIGINT/SIGTERM.
 #include "app/commands.hpp"
 #include "app/run_wiring.hpp"
-#include "classify/classifier.hpp"
-#include "run/run_controller.hpp"
+#include "waferscan/classifier.hpp"
 #include "waferscan/error.hpp"
-#include "waferscan/fault_spec.hpp"
 #include "waferscan/graph_spec.hpp"
 #include "waferscan/recipe.hpp"
-#include "waferscan/sim_machine.hpp"
+#include "waferscan/run.hpp"
+#include "waferscan/sim/fault_spec.hpp"
+#include "waferscan/sim/sim_machine.hpp"
 
 #include <memory>
 

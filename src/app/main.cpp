@@ -1,8 +1,8 @@
 // The `waferscan` command line: registers the subcommands and maps errors to exit codes.
 #include "app/commands.hpp"
 #include "app/signals.hpp"
-#include "run/run_controller.hpp"
 #include "waferscan/error.hpp"
+#include "waferscan/run.hpp"
 
 #include <spdlog/spdlog.h>
 

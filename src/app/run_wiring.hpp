@@ -3,8 +3,8 @@
 // and the mapping of the run's end (or its refusal) to the exit code.
 #pragma once
 
-#include "run/run_controller.hpp"
-#include "waferscan/sim_machine.hpp"
+#include "waferscan/run.hpp"
+#include "waferscan/sim/sim_machine.hpp"
 
 #include <string>
 

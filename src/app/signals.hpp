@@ -1,7 +1,7 @@
 // Turns SIGINT and SIGTERM into stop requests of the active run, on a dedicated thread.
 #pragma once
 
-#include "run/run_controller.hpp"
+#include "waferscan/run.hpp"
 
 #include <atomic>
 #include <thread>

@@ -3,13 +3,13 @@
 // benchmarks/pipeline so that both measure the same thing the same way.
 #pragma once
 
-#include "classify/classifier.hpp"
 #include "kernels/align.hpp"
-#include "run/run_controller.hpp"
 #include "waferscan/cancel.hpp"
+#include "waferscan/classifier.hpp"
 #include "waferscan/graph_spec.hpp"
 #include "waferscan/recipe.hpp"
-#include "waferscan/sim_machine.hpp"
+#include "waferscan/run.hpp"
+#include "waferscan/sim/sim_machine.hpp"
 
 #include <opencv2/core.hpp>
 

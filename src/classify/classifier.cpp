@@ -1,4 +1,4 @@
-#include "classify/classifier.hpp"
+#include "waferscan/classifier.hpp"
 
 #include "base/name_table.hpp"
 #include "classify/decision_tree.hpp"

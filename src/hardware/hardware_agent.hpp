@@ -16,15 +16,6 @@
 
 namespace ws {
 
-/// How a synchronous agent call ended.
-enum class CallOutcome { ok, failed, timed_out, skipped };
-std::string_view to_string(CallOutcome outcome) noexcept;
-
-struct CallResult {
-  CallOutcome outcome = CallOutcome::ok;
-  std::string message;  ///< the exception text for failed, empty otherwise
-};
-
 /// Thrown inside a command when the watchdog has abandoned the thread running it: the command must
 /// return at once without touching anything it does not own (the run may be gone).
 struct CommandAbandoned {};
@@ -53,10 +44,7 @@ class HardwareAgent {
     std::function<void()> abandon;
   };
 
-  struct Options {
-    /// How long an aborted call may take to return before its device is marked Faulted.
-    std::chrono::milliseconds abort_grace{1000};
-  };
+  using Options = AgentOptions;
 
   using FaultListener = std::function<void(Device, const std::string& what)>;
   using OverrunListener = std::function<void(Device, const std::string& what)>;

@@ -3,9 +3,9 @@
 // k-fold cross-validation and throughput measurement.
 #pragma once
 
-#include "classify/classifier.hpp"
 #include "classify/scoring.hpp"
-#include "inspect/frame_inspector.hpp"
+#include "waferscan/classifier.hpp"
+#include "waferscan/inspect.hpp"
 #include "waferscan/recorded_set.hpp"
 
 #include <opencv2/core.hpp>

@@ -1,4 +1,4 @@
-#include "inspect/frame_inspector.hpp"
+#include "waferscan/inspect.hpp"
 
 #include "kernels/blob_context.hpp"
 #include "kernels/flat_field.hpp"
@@ -63,9 +63,11 @@ StepResult FrameInspector::preprocess(const cv::Mat& raw, const cv::Mat& flat, c
   return {};
 }
 
-void FrameInspector::refine(const cv::Mat& frame, const cv::Mat& reference,
-                            kernels::DetectOutput& det) const {
-  const DetectionProfile& p = profile_;
+namespace {
+
+// The profile's steps after detect(): tolerant blobs, the edge-line test, merge, context, grow.
+void refine(const DetectionProfile& p, const cv::Mat& frame, const cv::Mat& reference,
+            kernels::DetectOutput& det) {
   if (p.tolerance_px > 0) {
     kernels::tolerant_blobs(frame, reference, det.dx, det.dy, det.threshold, p.tolerance_px,
                             p.spec.min_area_px, det.blobs);
@@ -86,14 +88,16 @@ void FrameInspector::refine(const cv::Mat& frame, const cv::Mat& reference,
   }
 }
 
-kernels::LocalRegisterSpec FrameInspector::register_spec() const {
+kernels::LocalRegisterSpec register_spec(const DetectionProfile& p) {
   kernels::LocalRegisterSpec s;
-  s.tile_px = profile_.register_tile_px;
-  s.level = profile_.spec.min_threshold;
-  s.tolerance_px = profile_.tolerance_px;
+  s.tile_px = p.register_tile_px;
+  s.level = p.spec.min_threshold;
+  s.tolerance_px = p.tolerance_px;
   s.min_confidence = kMinAlignConfidence;
   return s;
 }
+
+}  // namespace
 
 // A profile with register_tile_px: the local shift field, its verdict, and the comparison
 // against the reference warped by it (kernels/register_local.hpp).
@@ -102,7 +106,7 @@ FrameDetection FrameInspector::detect_local(const cv::Mat& frame, const cv::Mat&
                                             const kernels::GoldenPyramid* pyramid) const {
   kernels::LocalRegistration reg;
   kernels::DetectOutput det = kernels::detect_registered(frame, reference, profile_.spec,
-                                                         register_spec(), cp, reg, pyramid);
+                                                         register_spec(profile_), cp, reg, pyramid);
   FrameDetection out;
   if (det.status == kernels::Status::canceled) {
     out.step = {FrameVerdict::canceled, "aborted in detect"};
@@ -115,7 +119,7 @@ FrameDetection FrameInspector::detect_local(const cv::Mat& frame, const cv::Mat&
     out.step = {FrameVerdict::unreliable, "registration unreliable: " + det.unreliable_reason};
     return out;
   }
-  refine(frame, reg.warped, det);
+  refine(profile_, frame, reg.warped, det);
   out.blobs = std::move(det.blobs);
   return out;
 }
@@ -140,7 +144,7 @@ FrameDetection FrameInspector::detect(const cv::Mat& frame, const cv::Mat& refer
                                               std::to_string(kMinAlignConfidence)};
     return out;
   }
-  if (refine_) refine(frame, reference, det);
+  if (refine_) refine(profile_, frame, reference, det);
   out.blobs = std::move(det.blobs);
   return out;
 }

@@ -1,6 +1,6 @@
 // Fault-spec parsing: "TARGET=BEHAVIOUR@WHEN" -> FaultSpec, strict, with messages that list what
 // would have been valid.
-#include "waferscan/fault_spec.hpp"
+#include "waferscan/sim/fault_spec.hpp"
 
 #include "base/splitmix.hpp"
 #include "waferscan/error.hpp"

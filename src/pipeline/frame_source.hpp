@@ -2,6 +2,7 @@
 #pragma once
 
 #include "pipeline/work.hpp"
+#include "waferscan/node_probe.hpp"
 
 #include <atomic>
 #include <functional>
@@ -10,10 +11,7 @@
 
 namespace ws::pipeline {
 
-/// Called at the entry of every node body (and around each device call of an acquisition) with a
-/// point name and the site's sequence number; tests use it for handshakes, to stop at a precise
-/// point, and to inject failures. Must not block for long.
-using NodeProbe = std::function<void(std::string_view point, std::size_t seq)>;
+using NodeProbe = ws::NodeProbe;
 
 /// Hands one acquired (or failed) site back to the graph exactly once. Shared between the graph's
 /// async node and whichever thread acquires the frame; the first deliver() or abandon() wins and

@@ -3,10 +3,10 @@
 // recording). A fresh graph is built for every run.
 #pragma once
 
-#include "classify/classifier.hpp"
 #include "pipeline/frame_source.hpp"
 #include "pipeline/site_tracker.hpp"
 #include "waferscan/cancel.hpp"
+#include "waferscan/classifier.hpp"
 #include "waferscan/graph_spec.hpp"
 #include "waferscan/recipe.hpp"
 

@@ -3,11 +3,11 @@
 // frame is still being processed and passes it on; none throws for a bad frame and none blocks.
 #pragma once
 
-#include "classify/classifier.hpp"
-#include "inspect/frame_inspector.hpp"
 #include "kernels/align.hpp"
 #include "pipeline/work.hpp"
 #include "waferscan/cancel.hpp"
+#include "waferscan/classifier.hpp"
+#include "waferscan/inspect.hpp"
 
 #include <opencv2/core.hpp>
 

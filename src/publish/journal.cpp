@@ -40,7 +40,17 @@ void Journal::state(RunState state, StopReason reason, const std::string& messag
 }
 
 void Journal::site(SiteResult& result) {
-  std::lock_guard lock(mutex_);
+  Progress now;
+  {
+    std::lock_guard lock(mutex_);
+    store_site_locked(result);
+    now = progress_;
+  }
+  // Outside the lock: the callback may request a stop, and the stop is journaled.
+  if (progress_fn_) progress_fn_(now);
+}
+
+void Journal::store_site_locked(SiteResult& result) {
   store_.store_site(run_, result);
   nlohmann::json fields = {{"index", result.site.index},
                            {"name", result.site.name},
@@ -53,7 +63,6 @@ void Journal::site(SiteResult& result) {
   progress_.defects += static_cast<int>(result.defects.size());
   progress_.elapsed_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-  if (progress_fn_) progress_fn_(progress_);
 }
 
 void Journal::flush() {

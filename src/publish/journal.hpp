@@ -2,6 +2,7 @@
 // event streams (JSON lines) from this one place, which also keeps the progress counters.
 #pragma once
 
+#include "waferscan/progress.hpp"
 #include "waferscan/store.hpp"
 
 #include <nlohmann/json.hpp>
@@ -15,20 +16,11 @@
 
 namespace ws {
 
-/// Progress of a run as the journal saw it: updated once per published site.
-struct Progress {
-  int sites_total = 0;
-  int sites_published = 0;  ///< sites whose outcome is stored (any status)
-  int sites_done = 0;
-  int defects = 0;
-  double elapsed_s = 0;
-};
-
 /// Thread safety: every member may be called from any thread; calls are serialised internally, so
 /// a site's transaction is never interleaved with another write.
 class Journal {
  public:
-  using ProgressFn = std::function<void(const Progress&)>;
+  using ProgressFn = ws::ProgressFn;
 
   /// `sinks` receive one JSON object per line; they must outlive the journal.
   Journal(Store& store, RunId run, int sites_total, std::vector<std::ostream*> sinks,
@@ -40,7 +32,8 @@ class Journal {
   void event(const std::string& type, nlohmann::json fields);
   /// Persists a state transition and emits a `state` event.
   void state(RunState state, StopReason reason = StopReason::none, const std::string& message = {});
-  /// Stores one site (one transaction), emits a `site` event and updates progress.
+  /// Stores one site (one transaction), emits a `site` event and updates progress; then calls the
+  /// progress callback, outside the journal's lock (it may request a stop).
   void site(SiteResult& result);
   /// Flushes the sinks.
   void flush();
@@ -50,6 +43,7 @@ class Journal {
 
  private:
   void emit_locked(const std::string& type, nlohmann::json fields);
+  void store_site_locked(SiteResult& result);
 
   Store& store_;
   RunId run_;

@@ -1,6 +1,6 @@
 #include "publish/run_geometry.hpp"
 
-#include "classify/classifier.hpp"
+#include "waferscan/classifier.hpp"
 #include "waferscan/error.hpp"
 
 #include <algorithm>

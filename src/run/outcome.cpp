@@ -1,5 +1,7 @@
 #include "run/outcome.hpp"
 
+#include "waferscan/run.hpp"
+
 #include "waferscan/error.hpp"
 
 namespace ws {

@@ -24,8 +24,6 @@ struct RunOutcome {
 RunOutcome settle_outcome(const std::optional<StopInfo>& stop, const std::string& failure,
                           const SiteCounts& sites);
 
-/// The exit code of the command line for a run that ended in `state` for `reason` (README,
-/// "Exit codes").
-int exit_code_for(RunState state, StopReason reason) noexcept;
+// exit_code_for(state, reason), the other half of the mapping, is public: waferscan/run.hpp.
 
 }  // namespace ws

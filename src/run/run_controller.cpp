@@ -1,7 +1,7 @@
 // RunController::run as named steps: prepare, start, run the graph, finish recording, safe-stop,
 // settle, report. What happens on a stop is in stop_wiring.cpp; the safe-stop plan in
 // safe_stop_plan.cpp; the outcome and exit code in outcome.cpp.
-#include "run/run_controller.hpp"
+#include "waferscan/run.hpp"
 
 #include "pipeline/file_source.hpp"
 #include "pipeline/live_source.hpp"
@@ -45,6 +45,25 @@ struct RunSession {
   RunReport report;
 };
 
+struct RunController::State {
+  State(Machine machine, const std::filesystem::path& db, AgentOptions options, RunHooks h)
+      : store(std::make_unique<Store>(db)),
+        owner(db),
+        agent(std::make_unique<HardwareAgent>(std::move(machine), options)),
+        agent_options(options),
+        hooks(std::move(h)) {}
+
+  std::unique_ptr<Store> store;
+  RunOwnerLock owner;
+  std::unique_ptr<HardwareAgent> agent;
+  AgentOptions agent_options;  // what a recipe without timeouts.abort_grace_ms gets
+  RunHooks hooks;
+  std::mutex run_mutex;  ///< held for the whole of a run, safe-stop included
+  mutable std::mutex active_mutex;
+  std::optional<RunId> active_id;
+  std::shared_ptr<StopSource> active_stop;
+};
+
 namespace {
 
 double ms_since(Clock::time_point t0, Clock::time_point t1) {
@@ -74,26 +93,22 @@ RunRecord run_record(const RunRequest& request) {
 }  // namespace
 
 RunController::RunController(Machine machine, const std::filesystem::path& db,
-                             HardwareAgent::Options agent_options, RunHooks hooks)
-    : store_(std::make_unique<Store>(db)),
-      owner_(db),
-      agent_(std::make_unique<HardwareAgent>(std::move(machine), agent_options)),
-      agent_options_(agent_options),
-      hooks_(std::move(hooks)) {
-  recover_interrupted_runs(*store_);
-  for (const auto& f : store_->faults()) {
-    if (auto d = device_from_string(f.device)) agent_->mark_faulted(*d, f.reason);
+                             AgentOptions agent_options, RunHooks hooks)
+    : state_(std::make_unique<State>(std::move(machine), db, agent_options, std::move(hooks))) {
+  recover_interrupted_runs(*state_->store);
+  for (const auto& f : state_->store->faults()) {
+    if (auto d = device_from_string(f.device)) state_->agent->mark_faulted(*d, f.reason);
   }
 }
 
 RunController::~RunController() = default;
 
 RunReport RunController::run(const RunRequest& request) {
-  return run(request, hooks_);
+  return run(request, state_->hooks);
 }
 
 RunReport RunController::run(const RunRequest& request, const RunHooks& hooks) {
-  std::unique_lock run_lock(run_mutex_, std::try_to_lock);
+  std::unique_lock run_lock(state_->run_mutex, std::try_to_lock);
   if (!run_lock.owns_lock()) {
     throw RunRejected("a run is in progress; a new run starts only after its safe-stop finished");
   }
@@ -110,7 +125,7 @@ RunReport RunController::run(const RunRequest& request, const RunHooks& hooks) {
 
 void RunController::refuse_if_faulted() {
   std::string faulted;
-  for (const auto& f : store_->faults()) {
+  for (const auto& f : state_->store->faults()) {
     faulted += (faulted.empty() ? "" : "; ") + f.device + " is Faulted since " + f.since + " (" +
                f.reason + ")";
   }
@@ -131,13 +146,13 @@ std::unique_ptr<RunSession> RunController::prepare(const RunRequest& request,
   if (!request.record_dir.empty()) {
     recorder = std::make_unique<pipeline::SetRecorder>(
         request.record_dir, recipe,
-        request.golden.empty() ? agent_->machine().golden : request.golden,
-        request.flat.empty() ? agent_->machine().flat : request.flat);
+        request.golden.empty() ? state_->agent->machine().golden : request.golden,
+        request.flat.empty() ? state_->agent->machine().flat : request.flat);
   }
-  const RunId id = request.resume ? (store_->resume_run(*request.resume), *request.resume)
-                                  : store_->create_run(run_record(request), recipe.sites);
-  store_->set_run_owner(id, owner_.path());
-  auto s = std::make_unique<RunSession>(request, hooks, id, *store_, t0);
+  const RunId id = request.resume ? (state_->store->resume_run(*request.resume), *request.resume)
+                                  : state_->store->create_run(run_record(request), recipe.sites);
+  state_->store->set_run_owner(id, state_->owner.path());
+  auto s = std::make_unique<RunSession>(request, hooks, id, *state_->store, t0);
   s->recorder = std::move(recorder);
   s->tracker = std::make_shared<pipeline::SiteTracker>(tracker_slots(recipe));
   s->report.id = id;
@@ -149,37 +164,39 @@ std::unique_ptr<RunSession> RunController::prepare(const RunRequest& request,
 }
 
 void RunController::set_active(RunSession* s) {
-  std::lock_guard lock(active_mutex_);
+  std::lock_guard lock(state_->active_mutex);
   if (s != nullptr) {
-    active_id_ = s->id;
-    active_stop_ = s->stop;
+    state_->active_id = s->id;
+    state_->active_stop = s->stop;
   } else {
-    active_id_.reset();
-    active_stop_.reset();
+    state_->active_id.reset();
+    state_->active_stop.reset();
   }
 }
 
 // Stops are wired and accepted for this run from here on.
 void RunController::start(RunSession& s) {
-  s.wiring = std::make_unique<StopWiring>(s.stop, s.journal, *agent_, s.recipe);
+  s.wiring = std::make_unique<StopWiring>(s.stop, s.journal, *state_->agent, s.recipe);
   set_active(&s);
   if (s.request.resume) {
-    const auto again = store_->run(s.id);
+    const auto again = state_->store->run(s.id);
     s.journal.event("resumed", {{"sites", s.recipe.sites.size()},
                                 {"resume_count", again ? again->resume_count : 0},
                                 {"resumed_at", again ? again->resumed_at : std::string()}});
   }
-  agent_->set_abort_grace(s.recipe.timeouts.abort_grace_ms > 0
-                              ? call_timeout(0, s.recipe.timeouts.abort_grace_ms)
-                              : agent_options_.abort_grace);
+  state_->agent->set_abort_grace(s.recipe.timeouts.abort_grace_ms > 0
+                                     ? call_timeout(0, s.recipe.timeouts.abort_grace_ms)
+                                     : state_->agent_options.abort_grace);
   if (s.request.on_started) s.request.on_started(s.id);
 }
 
-std::unique_ptr<pipeline::FrameSource> RunController::frame_source(RunSession& s) {
+namespace {
+
+std::unique_ptr<pipeline::FrameSource> frame_source(RunSession& s, HardwareAgent& agent) {
   if (s.request.set) {
     return std::make_unique<pipeline::FileSource>(s.request.set, s.stop->token(), s.tracker);
   }
-  return std::make_unique<pipeline::LiveSource>(*agent_, s.stop->token(), s.tracker,
+  return std::make_unique<pipeline::LiveSource>(agent, s.stop->token(), s.tracker,
                                                 DeviceTimeouts::from(s.recipe), s.hooks.probe);
 }
 
@@ -189,8 +206,8 @@ pipeline::GraphContext RunController::graph_context(RunSession& s, pipeline::Fra
   ctx.recipe = &s.recipe;
   ctx.spec = request.graph;
   ctx.source = &source;
-  ctx.golden = request.golden.empty() ? agent_->machine().golden : request.golden;
-  ctx.flat = request.flat.empty() ? agent_->machine().flat : request.flat;
+  ctx.golden = request.golden.empty() ? agent.machine().golden : request.golden;
+  ctx.flat = request.flat.empty() ? agent.machine().flat : request.flat;
   if (s.recorder) ctx.record = [r = s.recorder.get()](const pipeline::Work& w) { r->record(w); };
   ctx.classifier = request.classifier;
   ctx.token = s.stop->token();
@@ -205,12 +222,14 @@ pipeline::GraphContext RunController::graph_context(RunSession& s, pipeline::Fra
   return ctx;
 }
 
+}  // namespace
+
 // The graph runs until it is quiet: every site published, or a stop drained or aborted it.
 void RunController::run_graph(RunSession& s) {
   {
     oneapi::tbb::task_group_context tgc;
-    const auto source = frame_source(s);
-    pipeline::InspectionGraph graph(graph_context(s, *source), tgc);
+    const auto source = frame_source(s, *state_->agent);
+    pipeline::InspectionGraph graph(graph_context(s, *state_->agent, *source), tgc);
     StopCallback fan_out = s.wiring->fan_out_to(graph);
     s.journal.state(RunState::running);
     try {
@@ -241,7 +260,7 @@ void RunController::finish_recording(RunSession& s) {
 // Always, also after completion or failure: every step on its own deadline, none skipped.
 void RunController::safe_stop(RunSession& s) {
   s.journal.state(RunState::stopping);
-  auto steps = safe_stop_plan(*agent_, s.journal, *s.tracker, s.recipe);
+  auto steps = safe_stop_plan(*state_->agent, s.journal, *s.tracker, s.recipe);
   if (s.hooks.probe) probe_steps(steps, s.hooks.probe);
   s.report.safe_stop = run_safe_stop(
       std::move(steps), [&](const SafeStopStepResult& r) { journal_step(s.journal, r); });
@@ -252,13 +271,14 @@ void RunController::safe_stop(RunSession& s) {
 // The outcome is decided and stored; device faults are recorded so that no later run (of this
 // process or another) starts on a Faulted device.
 void RunController::settle(RunSession& s) {
-  s.outcome = settle_outcome(s.stopped, s.wiring->failure(), store_->count_sites(s.id));
+  s.outcome = settle_outcome(s.stopped, s.wiring->failure(), state_->store->count_sites(s.id));
   set_active(nullptr);
   s.wiring->unhook();
   for (std::size_t d = 0; d < kDeviceCount; ++d) {
     const auto device = static_cast<Device>(d);
-    if (agent_->faulted(device)) {
-      store_->record_fault(std::string(to_string(device)), agent_->fault_reason(device), s.id);
+    if (state_->agent->faulted(device)) {
+      state_->store->record_fault(std::string(to_string(device)),
+                                  state_->agent->fault_reason(device), s.id);
     }
   }
   const bool stopped = s.outcome.reason != StopReason::none;
@@ -266,8 +286,8 @@ void RunController::settle(RunSession& s) {
     s.report.graph_quiet_ms.reset();
     s.report.hardware_safe_ms.reset();
   }
-  store_->finish_run(s.id, s.outcome.state, s.outcome.reason, s.report.graph_quiet_ms,
-                     s.report.hardware_safe_ms, s.outcome.message);
+  state_->store->finish_run(s.id, s.outcome.state, s.outcome.reason, s.report.graph_quiet_ms,
+                            s.report.hardware_safe_ms, s.outcome.message);
   nlohmann::json f = {{"state", to_string(s.outcome.state)}};
   if (stopped) f["stop_reason"] = to_string(s.outcome.reason);
   if (!s.outcome.message.empty()) f["message"] = s.outcome.message;
@@ -281,8 +301,8 @@ RunReport RunController::report(RunSession& s) {
   r.stop_reason = s.outcome.reason;
   r.stop_strength = s.stopped ? s.stopped->strength : StopStrength::none;
   r.message = s.outcome.message;
-  r.sites = store_->count_sites(s.id);
-  for (const auto& site : store_->sites(s.id)) {
+  r.sites = state_->store->count_sites(s.id);
+  for (const auto& site : state_->store->sites(s.id)) {
     for (const auto& d : site.defects) {
       ++r.defects_by_class[d.class_name];
       ++r.defects;
@@ -292,34 +312,46 @@ RunReport RunController::report(RunSession& s) {
   return std::move(r);
 }
 
+bool RunController::device_faulted(Device d) const {
+  return state_->agent->faulted(d);
+}
+
+std::size_t RunController::abandoned_driver_threads() const {
+  return state_->agent->abandoned_threads();
+}
+
+Store& RunController::store() noexcept {
+  return *state_->store;
+}
+
 bool RunController::emergency_stop(const std::string& origin) {
   return request_stop(std::nullopt, StopReason::emergency_stop, StopStrength::abort, origin);
 }
 
 int RunController::reset_hardware(const std::string& who) {
-  std::unique_lock run_lock(run_mutex_, std::try_to_lock);
+  std::unique_lock run_lock(state_->run_mutex, std::try_to_lock);
   if (!run_lock.owns_lock()) throw RunRejected("cannot reset hardware while a run is in progress");
-  agent_->reset_faults();
-  return store_->reset_faults(who);
+  state_->agent->reset_faults();
+  return state_->store->reset_faults(who);
 }
 
 std::optional<RunId> RunController::active_run() const {
-  std::lock_guard lock(active_mutex_);
-  return active_id_;
+  std::lock_guard lock(state_->active_mutex);
+  return state_->active_id;
 }
 
 StopToken RunController::active_token() const {
-  std::lock_guard lock(active_mutex_);
-  return active_stop_ ? active_stop_->token() : StopToken{};
+  std::lock_guard lock(state_->active_mutex);
+  return state_->active_stop ? state_->active_stop->token() : StopToken{};
 }
 
 bool RunController::request_stop(std::optional<RunId> id, StopReason reason, StopStrength strength,
                                  std::string origin) {
   std::shared_ptr<StopSource> source;
   {
-    std::lock_guard lock(active_mutex_);
-    if (!active_id_ || (id && *id != *active_id_)) return false;
-    source = active_stop_;
+    std::lock_guard lock(state_->active_mutex);
+    if (!state_->active_id || (id && *id != *state_->active_id)) return false;
+    source = state_->active_stop;
   }
   return source->request(reason, strength, std::move(origin));
 }

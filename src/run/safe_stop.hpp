@@ -2,6 +2,7 @@
 #pragma once
 
 #include "hardware/hardware_agent.hpp"
+#include "waferscan/safe_stop.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -11,33 +12,12 @@
 
 namespace ws {
 
-/// The steps of the sequence, in the order a run takes them.
-enum class SafeStopStepId : std::uint8_t {
-  abort_capture,     ///< the camera's abort path, called directly
-  stop_stage,        ///< the stage's stop path, called directly
-  park_stage,        ///< through the agent, after whatever it is finishing
-  light_off,         ///< through the agent
-  flush_publisher,   ///< the event sinks
-  persist_sites,     ///< sites that never reached the publisher: incomplete or not_started
-  release_hardware,  ///< the camera, through the agent
-};
-std::string_view to_string(SafeStopStepId id) noexcept;
-/// Whether the step acts on a device (skipped when a run has no hardware).
-bool touches_hardware(SafeStopStepId id) noexcept;
-
 /// One step. `action` is given the step's timeout and must return within about that long; it
 /// reports failure by returning failed/timed_out or by throwing.
 struct SafeStopStep {
   SafeStopStepId id = SafeStopStepId::abort_capture;
   std::chrono::milliseconds timeout{1000};
   std::function<CallResult(std::chrono::milliseconds timeout)> action;
-};
-
-struct SafeStopStepResult {
-  SafeStopStepId id = SafeStopStepId::abort_capture;
-  CallOutcome outcome = CallOutcome::ok;
-  std::string message;
-  double duration_ms = 0;
 };
 
 /// Runs every step in order. A step that throws, fails or times out is recorded and the sequence

@@ -2,12 +2,12 @@
 // fresh store per test, and helpers to read back what was stored.
 #pragma once
 
-#include "classify/classifier.hpp"
 #include "common/sanitizers.hpp"
-#include "run/run_controller.hpp"
+#include "waferscan/classifier.hpp"
 #include "waferscan/graph_spec.hpp"
 #include "waferscan/recipe.hpp"
-#include "waferscan/sim_machine.hpp"
+#include "waferscan/run.hpp"
+#include "waferscan/sim/sim_machine.hpp"
 
 #include <gtest/gtest.h>
 
@@ -72,7 +72,7 @@ class RunFixture : public ::testing::Test {
     controller_.reset();
   }
 
-  void make(Recipe r, HardwareAgent::Options options = {}) {
+  void make(Recipe r, AgentOptions options = {}) {
     if (sim_) sim_->release_hangs();
     controller_.reset();
     recipe_ = std::move(r);

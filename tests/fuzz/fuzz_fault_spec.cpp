@@ -1,7 +1,7 @@
 // libFuzzer target: ws::parse_fault_spec accepts any text or throws ConfigError; never crashes,
 // and every accepted spec round-trips: parse_fault_spec(to_string(f)) == f.
 #include "fuzz_common.hpp"
-#include "waferscan/fault_spec.hpp"
+#include "waferscan/sim/fault_spec.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   return ws::fuzz::run_parser(data, size, [](const std::string& text) {

@@ -6,7 +6,7 @@
 #include "common/run_fixture.hpp"
 #include "pipeline/live_source.hpp"
 #include "waferscan/error.hpp"
-#include "waferscan/fault_spec.hpp"
+#include "waferscan/sim/fault_spec.hpp"
 
 #include "hardware/timeout_policy.hpp"
 
@@ -28,7 +28,7 @@ class Faults : public RunFixture {
   void inject(std::initializer_list<const char*> specs) {
     Recipe r = quick_recipe();
     for (const char* s : specs) r.faults.push_back(parse_fault_spec(s));
-    make(r, HardwareAgent::Options{std::chrono::milliseconds(300)});
+    make(r, AgentOptions{std::chrono::milliseconds(300)});
   }
 
   /// Runs with a deadline: a hang is a test failure, not a stuck suite.
@@ -63,7 +63,7 @@ TEST_F(Faults, AHungCaptureIsAbortedByTheWatchdogAndTheRunGoesOn) {
   EXPECT_EQ(site(r, 3).status, SiteStatus::error);
   EXPECT_NE(site(r, 3).reason.find("timed out"), std::string::npos) << site(r, 3).reason;
   EXPECT_EQ(r.sites.done, 11);
-  EXPECT_FALSE(controller_->agent().faulted(Device::camera));
+  EXPECT_FALSE(controller_->device_faulted(Device::camera));
   expect_consistent(r);
   expect_hardware_safe(r);
 }
@@ -74,8 +74,8 @@ TEST_F(Faults, ACaptureThatIgnoresItsAbortFaultsTheCameraAndFailsTheRun) {
   EXPECT_EQ(r.state, RunState::failed);
   EXPECT_EQ(r.stop_reason, StopReason::timeout);
   EXPECT_EQ(exit_code_for(r), exit_code::timed_out);
-  EXPECT_TRUE(controller_->agent().faulted(Device::camera));
-  EXPECT_EQ(controller_->agent().abandoned_threads(), 1u);
+  EXPECT_TRUE(controller_->device_faulted(Device::camera));
+  EXPECT_EQ(controller_->abandoned_driver_threads(), 1u);
   expect_consistent(r);
   // The steps that do not need the camera ran; the camera's own step reports the fault.
   const Machine m = sim_->machine();
@@ -102,7 +102,7 @@ TEST_F(Faults, ACaptureThatIgnoresItsAbortFaultsTheCameraAndFailsTheRun) {
 TEST_F(Faults, AFaultRecordedByAnEarlierProcessRefusesRuns) {
   controller_->store().record_fault("stage", "stuck in a test", 0);
   make(quick_recipe());  // a new controller on the same store: the fault is restored
-  EXPECT_TRUE(controller_->agent().faulted(Device::stage));
+  EXPECT_TRUE(controller_->device_faulted(Device::stage));
   EXPECT_THROW(controller_->run(request()), RunRejected);
   controller_->reset_hardware("test operator");
   EXPECT_EQ(run_with_deadline().state, RunState::completed);
@@ -113,7 +113,7 @@ TEST_F(Faults, AStageThatIgnoresStopFaultsTheStage) {
   const RunReport r = run_with_deadline();
   EXPECT_EQ(r.state, RunState::failed);
   EXPECT_EQ(r.stop_reason, StopReason::timeout);
-  EXPECT_TRUE(controller_->agent().faulted(Device::stage));
+  EXPECT_TRUE(controller_->device_faulted(Device::stage));
   expect_consistent(r);
   EXPECT_FALSE(sim_->machine().light->is_on());  // light off still ran
 }
@@ -123,7 +123,7 @@ TEST_F(Faults, AHungLampFaultsTheLight) {
   const RunReport r = run_with_deadline();
   EXPECT_EQ(r.state, RunState::failed);
   EXPECT_EQ(r.stop_reason, StopReason::timeout);
-  EXPECT_TRUE(controller_->agent().faulted(Device::light));
+  EXPECT_TRUE(controller_->device_faulted(Device::light));
   expect_consistent(r);
   EXPECT_TRUE(sim_->machine().stage->parked());
 }
@@ -206,7 +206,7 @@ class Monitor : public Faults {
     r.faults.push_back(parse_fault_spec(fault));
     r.monitor.period_ms = period_ms;
     r.monitor.on_alarm = action;
-    make(r, HardwareAgent::Options{std::chrono::milliseconds(300)});
+    make(r, AgentOptions{std::chrono::milliseconds(300)});
   }
   RunRequest request_with_events() {
     auto req = request();
@@ -344,7 +344,7 @@ TEST_F(Timeouts, RecipeTimeoutsReplaceTheDefaults) {
   Recipe r = quick_recipe();
   r.faults.push_back(parse_fault_spec("camera.capture=hang@site:3"));
   r.timeouts.capture_ms = 100;  // the derived one at time scale 0 is 1000 ms
-  make(r, HardwareAgent::Options{std::chrono::milliseconds(300)});
+  make(r, AgentOptions{std::chrono::milliseconds(300)});
   const RunReport hung = run_with_deadline(request_with_events());
   EXPECT_EQ(hung.state, RunState::completed);
   EXPECT_EQ(site(hung, 3).status, SiteStatus::error);
@@ -355,12 +355,12 @@ TEST_F(Timeouts, RecipeTimeoutsReplaceTheDefaults) {
   // The watchdog journals the overrun, then the fault one grace later.
   r.faults.push_back(parse_fault_spec("camera.capture=ignore_abort@site:3"));
   r.timeouts.abort_grace_ms = 100;
-  make(r, HardwareAgent::Options{std::chrono::milliseconds(5000)});
+  make(r, AgentOptions{std::chrono::milliseconds(5000)});
   events_.str("");
   const RunReport faulted = run_with_deadline(request_with_events());
   EXPECT_EQ(faulted.state, RunState::failed);
   EXPECT_EQ(faulted.stop_reason, StopReason::timeout);
-  EXPECT_TRUE(controller_->agent().faulted(Device::camera));
+  EXPECT_TRUE(controller_->device_faulted(Device::camera));
   const double grace_s =
       seconds_of_day(camera_event("faulted")) - seconds_of_day(camera_event("overrun"));
   EXPECT_GE(grace_s, 0.09);

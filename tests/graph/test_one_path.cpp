@@ -3,8 +3,8 @@
 // identical defects on the same pairs, because both run FrameInspector's steps.
 #include "common/run_fixture.hpp"
 #include "inspect/evaluation.hpp"
-#include "inspect/frame_inspector.hpp"
 #include "io/import_pairs.hpp"
+#include "waferscan/inspect.hpp"
 #include "waferscan/recorded_set.hpp"
 
 #include <gtest/gtest.h>

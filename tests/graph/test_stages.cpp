@@ -4,9 +4,9 @@
 // locally: a real pair is done with its defects, the same frame against another board's template
 // ends its site as an error that says why, never done and clean.
 #include "base/frame_buffers.hpp"
-#include "classify/classifier.hpp"
 #include "kernels/median3.hpp"
 #include "pipeline/stages.hpp"
+#include "waferscan/classifier.hpp"
 
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>

@@ -1,7 +1,7 @@
 // Counts a blocking device call as "inside the driver" for as long as it runs.
 #pragma once
 
-#include "waferscan/sim_machine.hpp"
+#include "waferscan/sim/sim_machine.hpp"
 
 namespace ws::sim {
 

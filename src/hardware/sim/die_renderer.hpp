@@ -4,7 +4,7 @@
 
 #include "hardware/sim/defect_painter.hpp"
 #include "waferscan/recipe.hpp"
-#include "waferscan/sim_machine.hpp"
+#include "waferscan/sim/sim_machine.hpp"
 
 #include <opencv2/core.hpp>
 

@@ -3,9 +3,9 @@
 #pragma once
 
 #include "hardware/sim/abortable_wait.hpp"
-#include "waferscan/fault_spec.hpp"
 #include "waferscan/recipe.hpp"
-#include "waferscan/sim_machine.hpp"
+#include "waferscan/sim/fault_spec.hpp"
+#include "waferscan/sim/sim_machine.hpp"
 
 #include <opencv2/core.hpp>
 

@@ -5,7 +5,7 @@
 #include "hardware/sim/fault_injector.hpp"
 #include "waferscan/hardware.hpp"
 #include "waferscan/recipe.hpp"
-#include "waferscan/sim_machine.hpp"
+#include "waferscan/sim/sim_machine.hpp"
 
 #include <atomic>
 #include <memory>

@@ -1,4 +1,4 @@
-#include "waferscan/sim_machine.hpp"
+#include "waferscan/sim/sim_machine.hpp"
 
 #include "hardware/sim/die_renderer.hpp"
 #include "hardware/sim/fault_injector.hpp"

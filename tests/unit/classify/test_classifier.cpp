@@ -1,7 +1,7 @@
 // Classifier (LDA and decision tree alike): deterministic training, lossless save/load, sensible
 // predictions, and bad model files rejected with a ConfigError naming the file and key.
-#include "classify/classifier.hpp"
 #include "classify/features.hpp"
+#include "waferscan/classifier.hpp"
 #include "waferscan/error.hpp"
 
 #include <gtest/gtest.h>

@@ -4,9 +4,9 @@
 // counts them), never sleeps; every wait has a deadline.
 #include "hardware/health_monitor.hpp"
 #include "waferscan/error.hpp"
-#include "waferscan/fault_spec.hpp"
 #include "waferscan/recipe.hpp"
-#include "waferscan/sim_machine.hpp"
+#include "waferscan/sim/fault_spec.hpp"
+#include "waferscan/sim/sim_machine.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 // scaled device timing, prompt aborts from another thread, travel limits, park and light state.
 #include "waferscan/error.hpp"
 #include "waferscan/recipe.hpp"
-#include "waferscan/sim_machine.hpp"
+#include "waferscan/sim/sim_machine.hpp"
 
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>

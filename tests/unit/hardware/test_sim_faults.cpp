@@ -3,9 +3,9 @@
 // N; p: deterministic from the seed; release_hangs() frees every injected hang. Every wait has a
 // deadline and teardown releases hangs, so a bug fails a test instead of hanging the suite.
 #include "waferscan/error.hpp"
-#include "waferscan/fault_spec.hpp"
 #include "waferscan/recipe.hpp"
-#include "waferscan/sim_machine.hpp"
+#include "waferscan/sim/fault_spec.hpp"
+#include "waferscan/sim/sim_machine.hpp"
 
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>

@@ -1,11 +1,11 @@
 // The real-image path end to end on the DeepPCB pairs shipped in data/deeppcb (runs on a fresh
 // machine): import -> manifest save/load -> detect with the model's profile -> train -> classify ->
 // score; training is deterministic; the shipped models load and keep their feature lists.
-#include "classify/classifier.hpp"
 #include "classify/features.hpp"
 #include "inspect/evaluation.hpp"
-#include "inspect/frame_inspector.hpp"
 #include "io/import_pairs.hpp"
+#include "waferscan/classifier.hpp"
+#include "waferscan/inspect.hpp"
 #include "waferscan/recorded_set.hpp"
 
 #include <gtest/gtest.h>

@@ -2,8 +2,8 @@
 // to a spec that parses to the same value; every malformed one is a ConfigError at --inject (or at
 // the recipe's faults[k], with its line) that says what was expected.
 #include "waferscan/error.hpp"
-#include "waferscan/fault_spec.hpp"
 #include "waferscan/recipe.hpp"
+#include "waferscan/sim/fault_spec.hpp"
 
 #include <gtest/gtest.h>
 

@@ -4,11 +4,8 @@
 // (inspect() is all of them in order), so every consumer finds the same defects on the same pair.
 #pragma once
 
-#include "classify/classifier.hpp"
-#include "kernels/align.hpp"
-#include "kernels/detect.hpp"
-#include "kernels/register_local.hpp"
 #include "waferscan/cancel.hpp"
+#include "waferscan/classifier.hpp"
 #include "waferscan/defect.hpp"
 #include "waferscan/detection_profile.hpp"
 #include "waferscan/recipe.hpp"
@@ -19,6 +16,10 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace ws::kernels {
+struct GoldenPyramid;  // kernels/align.hpp: a reference's alignment pyramid, made once per run
+}  // namespace ws::kernels
 
 namespace ws::inspect {
 
@@ -96,8 +97,6 @@ class FrameInspector {
                                         const kernels::GoldenPyramid* pyramid = nullptr) const;
 
  private:
-  void refine(const cv::Mat& frame, const cv::Mat& reference, kernels::DetectOutput& det) const;
-  [[nodiscard]] kernels::LocalRegisterSpec register_spec() const;
   [[nodiscard]] FrameDetection detect_local(const cv::Mat& frame, const cv::Mat& reference,
                                             const Checkpoint& cp,
                                             const kernels::GoldenPyramid* pyramid) const;

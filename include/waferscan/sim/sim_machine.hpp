@@ -2,9 +2,9 @@
 // renders a synthetic die image per site with known defects (the ground truth).
 #pragma once
 
-#include "waferscan/fault_spec.hpp"
 #include "waferscan/hardware.hpp"
 #include "waferscan/recipe.hpp"
+#include "waferscan/sim/fault_spec.hpp"
 #include "waferscan/site.hpp"
 
 #include <opencv2/core.hpp>

@@ -1,31 +1,35 @@
-// The RunController: one inspection run from Starting to a terminal state, the stop/abort paths,
-// and the safe-stop sequence.
+// The public run API: one inspection run on a machine, from Starting to a terminal state, with its
+// stop and abort paths and the safe-stop sequence that always follows. See examples/embed_run.cpp.
 #pragma once
 
-#include "classify/classifier.hpp"
-#include "hardware/hardware_agent.hpp"
-#include "pipeline/frame_source.hpp"
-#include "pipeline/inspection_graph.hpp"
-#include "publish/journal.hpp"
-#include "run/outcome.hpp"
-#include "run/safe_stop.hpp"
-#include "store/run_owner.hpp"
 #include "waferscan/cancel.hpp"
-#include "waferscan/fault_spec.hpp"
 #include "waferscan/graph_spec.hpp"
+#include "waferscan/hardware.hpp"
+#include "waferscan/node_probe.hpp"
+#include "waferscan/progress.hpp"
 #include "waferscan/recipe.hpp"
 #include "waferscan/recorded_set.hpp"
+#include "waferscan/safe_stop.hpp"
+#include "waferscan/site.hpp"
 #include "waferscan/store.hpp"
 
+#include <opencv2/core.hpp>
+
+#include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <ostream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
+
+namespace ws::classify {
+class Classifier;  // waferscan/classifier.hpp
+}  // namespace ws::classify
 
 namespace ws {
 
@@ -43,7 +47,7 @@ using SiteWriter = std::function<void(SiteResult&)>;
 struct RunHooks {
   /// Called at every node entry (node name, site sequence number) and before every safe-stop
   /// step ("safe_stop.<step>", step number): handshakes and injected failures in tests.
-  pipeline::NodeProbe probe;
+  NodeProbe probe;
   /// Wraps the publish node's store write of every run (SimMachine::decorate_site_writer: the
   /// simulator's `store.write` faults refuse writes as a full disk would).
   std::function<SiteWriter(SiteWriter)> decorate_site_writer;
@@ -54,7 +58,7 @@ struct RunRequest {
   GraphSpec graph;  ///< in_flight must be >= 1
   const classify::Classifier* classifier = nullptr;
   std::vector<std::ostream*> event_sinks;  ///< JSON lines
-  Journal::ProgressFn progress;
+  ProgressFn progress;
   /// Called once the run id exists and stop requests for it are accepted (tests, signal wiring).
   std::function<void(RunId)> on_started;
 
@@ -90,6 +94,10 @@ struct RunReport {
   double duration_s = 0;
 };
 
+/// The exit code of the command line for a run that ended in `state` for `reason` (README,
+/// "Exit codes").
+int exit_code_for(RunState state, StopReason reason) noexcept;
+
 /// Exit code of the command line for a finished run (exit_code_for(state, reason)).
 inline int exit_code_for(const RunReport& report) noexcept {
   return exit_code_for(report.state, report.stop_reason);
@@ -104,8 +112,8 @@ class RunController {
  public:
   /// Opens the store, marks runs of dead processes Interrupted, and restores hardware faults
   /// recorded by earlier processes (a Faulted device refuses runs until reset).
-  RunController(Machine machine, const std::filesystem::path& db,
-                HardwareAgent::Options agent_options = {}, RunHooks hooks = {});
+  RunController(Machine machine, const std::filesystem::path& db, AgentOptions agent_options = {},
+                RunHooks hooks = {});
   ~RunController();
   RunController(const RunController&) = delete;
   RunController& operator=(const RunController&) = delete;
@@ -131,8 +139,12 @@ class RunController {
   [[nodiscard]] std::optional<RunId> active_run() const;
   /// The active run's stop token (a never-stopping token when no run is active).
   [[nodiscard]] StopToken active_token() const;
-  [[nodiscard]] HardwareAgent& agent() noexcept { return *agent_; }
-  [[nodiscard]] Store& store() noexcept { return *store_; }
+  /// Whether device `d` is Faulted (until an operator's reset_hardware()).
+  [[nodiscard]] bool device_faulted(Device d) const;
+  /// Driver threads the watchdog abandoned in a call that never returned (never killed).
+  [[nodiscard]] std::size_t abandoned_driver_threads() const;
+  /// The results store the runs are written to.
+  [[nodiscard]] Store& store() noexcept;
 
  private:
   // The steps of run(), in order (run_controller.cpp).
@@ -145,18 +157,9 @@ class RunController {
   void settle(RunSession& s);
   RunReport report(RunSession& s);
   void set_active(RunSession* s);
-  std::unique_ptr<pipeline::FrameSource> frame_source(RunSession& s);
-  pipeline::GraphContext graph_context(RunSession& s, pipeline::FrameSource& source);
 
-  std::unique_ptr<Store> store_;
-  RunOwnerLock owner_;
-  std::unique_ptr<HardwareAgent> agent_;
-  HardwareAgent::Options agent_options_;  // what a recipe without timeouts.abort_grace_ms gets
-  RunHooks hooks_;
-  std::mutex run_mutex_;  ///< held for the whole of a run, safe-stop included
-  mutable std::mutex active_mutex_;
-  std::optional<RunId> active_id_;
-  std::shared_ptr<StopSource> active_stop_;
+  struct State;  // the store, the owner lock, the hardware agent, the active run
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace ws
