@@ -185,7 +185,8 @@ int cmd_train(const std::string& set, const std::string& out, const classify::Tr
   const auto frames = inspect::load_labelled_frames(m);
   if (frames.empty()) throw ConfigError(m.path.string(), 0, "frames", "no labelled frames");
   const inspect::FrameInspector inspector(p, p.spec);
-  const auto blobs = inspect::blobs_of(inspect::detect_frames(frames, inspector));
+  const auto detections = inspect::detect_frames(frames, inspector);
+  const auto blobs = inspect::blobs_of(detections);
   std::vector<std::size_t> all(frames.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
   check_reject_label(m, o);
@@ -207,6 +208,11 @@ int cmd_train(const std::string& set, const std::string& out, const classify::Tr
   }
   std::printf("); %d on no true box (%s)\n", ex.unlabelled,
               o.reject_label.empty() ? "not trained" : ("trained as " + o.reject_label).c_str());
+  for (std::size_t i = 0; i < frames.size(); ++i) {  // a frame registered unreliably trains nothing
+    if (detections[i].step.ok()) continue;
+    std::printf("unreliable %s (trained nothing): %s\n", frames[i].name.c_str(),
+                detections[i].step.reason.c_str());
+  }
   return 0;
 }
 
