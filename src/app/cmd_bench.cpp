@@ -37,7 +37,7 @@ nlohmann::json series(const bench::Percentiles& p) {
   return {{"n", p.n}, {"p50", p.p50}, {"p99", p.p99}, {"max", p.max}};
 }
 
-int cmd_bench(const BenchArgs& a) {
+bench::BenchConfig bench_config(const BenchArgs& a) {
   bench::BenchConfig config;
   config.recipe = load_recipe(a.recipe);
   if (config.recipe.model.empty()) {
@@ -51,44 +51,50 @@ int cmd_bench(const BenchArgs& a) {
   config.time_scale = 0.0;
   config.dir =
       std::filesystem::temp_directory_path() / ("waferscan-bench-" + std::to_string(::getpid()));
-  struct Cleanup {
-    std::filesystem::path dir;
-    ~Cleanup() {
-      std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
-    }
-  } cleanup{config.dir};
-  const std::size_t cap = config.graph.in_flight;
-  if (!a.json)
-    std::cerr << "rendering " << config.pool_frames << " frames of " << a.size << "^2...\n";
-  bench::PipelineBench b(config);
+  return config;
+}
 
+/// The graph against the serial loop: the medians of back-to-back pairs.
+struct ThroughputResult {
+  nlohmann::json pairs = nlohmann::json::array();
+  double graph = 0;   ///< median frames/s
+  double serial = 0;  ///< median frames/s
+  double ratio = 0;   ///< median of the pairs' ratios
+  double serial_parallel = 0;
+  bench::Pair last;
+};
+
+ThroughputResult measure_throughput(bench::PipelineBench& b, const BenchArgs& a, std::size_t cap) {
   // One untimed pass first: the first frames pay for page faults and cold caches, which would
   // otherwise count against whichever variant runs first.
   b.run_serial(std::min<std::size_t>(a.frames, 2), false);
   // The ratio from pairs (PipelineBench::run_pair), alternating which goes first; frames/s are the
   // pairs' medians.
-  nlohmann::json pair_rows = nlohmann::json::array();
+  ThroughputResult t;
   std::vector<double> graph_fps;
   std::vector<double> serial_fps;
   std::vector<double> ratios;
-  bench::Pair last;
   for (std::size_t k = 0; k < a.pairs; ++k) {
-    last = b.run_pair(a.frames, cap, k % 2 == 0);
-    graph_fps.push_back(last.graph.fps());
-    serial_fps.push_back(last.serial.fps());
-    ratios.push_back(last.ratio());
-    pair_rows.push_back(
-        {{"graph", last.graph.fps()}, {"serial", last.serial.fps()}, {"ratio", last.ratio()}});
+    t.last = b.run_pair(a.frames, cap, k % 2 == 0);
+    graph_fps.push_back(t.last.graph.fps());
+    serial_fps.push_back(t.last.serial.fps());
+    ratios.push_back(t.last.ratio());
+    t.pairs.push_back({{"graph", t.last.graph.fps()},
+                       {"serial", t.last.serial.fps()},
+                       {"ratio", t.last.ratio()}});
   }
-  const bench::Throughput serial_par = b.run_serial(a.frames, false);
-  const double graph_median = bench::percentiles(graph_fps).p50;
-  const double serial_median = bench::percentiles(serial_fps).p50;
-  const double ratio = bench::percentiles(ratios).p50;
+  t.serial_parallel = b.run_serial(a.frames, false).fps();
+  t.graph = bench::percentiles(graph_fps).p50;
+  t.serial = bench::percentiles(serial_fps).p50;
+  t.ratio = bench::percentiles(ratios).p50;
+  return t;
+}
 
-  // Stops land uniformly within the first half of a run that takes about 2x `frames` sites.
+/// Stops and aborts at random moments within the first half of a run of about 2x `frames` sites.
+nlohmann::json measure_stops(bench::PipelineBench& b, const BenchArgs& a, std::size_t cap,
+                             double graph_fps) {
   const std::size_t stop_sites = std::max<std::size_t>(2 * a.frames, 4 * cap);
-  const double half_run_ms = 500.0 * static_cast<double>(stop_sites) / std::max(graph_median, 1e-3);
+  const double half_run_ms = 500.0 * static_cast<double>(stop_sites) / std::max(graph_fps, 1e-3);
   std::mt19937 rng(2024);
   std::uniform_int_distribution<long> delay_us(
       1000, std::max(2000L, static_cast<long>(1000 * half_run_ms)));
@@ -112,33 +118,17 @@ int cmd_bench(const BenchArgs& a) {
     j["missed"] = missed;
     latency[std::string(to_string(strength))] = j;
   }
+  return latency;
+}
 
-  nlohmann::json out = {{"throughput_fps",
-                         {{"graph", graph_median},
-                          {"serial", serial_median},
-                          {"serial_parallel_kernels", serial_par.fps()}}},
-                        {"throughput_ratio", ratio},
-                        {"throughput_pairs", pair_rows},
-                        {"pairs", a.pairs},
-                        {"stop_latency_ms", latency},
-                        {"peak_rss_mb", bench::peak_rss_mb()},
-                        {"frame_size", a.size},
-                        {"frames", a.frames},
-                        {"in_flight", cap},
-                        {"max_in_flight", last.graph.max_in_flight},
-                        {"cores", std::thread::hardware_concurrency()},
-                        {"sites_done", {{"graph", last.graph.done}, {"serial", last.serial.done}}}};
-  if (a.json) {
-    std::cout << out.dump(2) << std::endl;
-    return 0;
-  }
+void print_table(const BenchArgs& a, std::size_t cap, const ThroughputResult& t,
+                 const nlohmann::json& latency) {
   std::printf("frames %zu of %dx%d, in-flight cap %zu, %u cores, hardware time 0\n", a.frames,
               a.size, a.size, cap, std::thread::hardware_concurrency());
-  std::printf("%-32s %10.2f fps (median of %zu)\n", "graph", graph_median, a.pairs);
-  std::printf("%-32s %10.2f fps (median of %zu)\n", "serial loop (one thread)", serial_median,
-              a.pairs);
-  std::printf("%-32s %10.2f fps\n", "serial loop (parallel kernels)", serial_par.fps());
-  std::printf("%-32s %10.2fx (median of %zu back-to-back pairs)\n", "graph / serial", ratio,
+  std::printf("%-32s %10.2f fps (median of %zu)\n", "graph", t.graph, a.pairs);
+  std::printf("%-32s %10.2f fps (median of %zu)\n", "serial loop (one thread)", t.serial, a.pairs);
+  std::printf("%-32s %10.2f fps\n", "serial loop (parallel kernels)", t.serial_parallel);
+  std::printf("%-32s %10.2fx (median of %zu back-to-back pairs)\n", "graph / serial", t.ratio,
               a.pairs);
   std::printf("%-10s %6s %9s %9s %9s   (ms from request; hardware safe p50/p99/max)\n", "stop", "n",
               "p50", "p99", "max");
@@ -150,6 +140,43 @@ int cmd_bench(const BenchArgs& a) {
                 j["hardware_safe"]["max"].get<double>());
   }
   std::printf("peak RSS %.0f MiB\n", bench::peak_rss_mb());
+}
+
+int cmd_bench(const BenchArgs& a) {
+  const bench::BenchConfig config = bench_config(a);
+  struct Cleanup {
+    std::filesystem::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{config.dir};
+  const std::size_t cap = config.graph.in_flight;
+  if (!a.json) {
+    std::cerr << "rendering " << config.pool_frames << " frames of " << a.size << "^2...\n";
+  }
+  bench::PipelineBench b(config);
+  const ThroughputResult t = measure_throughput(b, a, cap);
+  const nlohmann::json latency = measure_stops(b, a, cap, t.graph);
+  if (!a.json) {
+    print_table(a, cap, t, latency);
+    return 0;
+  }
+  const nlohmann::json out = {
+      {"throughput_fps",
+       {{"graph", t.graph}, {"serial", t.serial}, {"serial_parallel_kernels", t.serial_parallel}}},
+      {"throughput_ratio", t.ratio},
+      {"throughput_pairs", t.pairs},
+      {"pairs", a.pairs},
+      {"stop_latency_ms", latency},
+      {"peak_rss_mb", bench::peak_rss_mb()},
+      {"frame_size", a.size},
+      {"frames", a.frames},
+      {"in_flight", cap},
+      {"max_in_flight", t.last.graph.max_in_flight},
+      {"cores", std::thread::hardware_concurrency()},
+      {"sites_done", {{"graph", t.last.graph.done}, {"serial", t.last.serial.done}}}};
+  std::cout << out.dump(2) << std::endl;
   return 0;
 }
 

@@ -62,7 +62,6 @@ std::vector<FrameDetection> detect_frames(const std::vector<LabelledFrame>& fram
     out[i].step = inspector.preprocess(f.frame, cv::Mat(), f.reference.size(), Checkpoint{}, pre);
     if (out[i].step.ok()) out[i] = inspector.detect(pre, f.reference, Checkpoint{});
   });
-  if (unreliable != nullptr) *unreliable = std::move(reasons);
   return out;
 }
 

@@ -3,11 +3,18 @@
 // safe_stop_plan.cpp; the outcome and exit code in outcome.cpp.
 #include "waferscan/run.hpp"
 
+#include "hardware/hardware_agent.hpp"
+#include "hardware/timeout_policy.hpp"
 #include "pipeline/file_source.hpp"
+#include "pipeline/inspection_graph.hpp"
 #include "pipeline/live_source.hpp"
 #include "pipeline/set_recorder.hpp"
+#include "publish/journal.hpp"
+#include "run/outcome.hpp"
 #include "run/safe_stop_plan.hpp"
 #include "run/stop_wiring.hpp"
+#include "store/run_owner.hpp"
+#include "waferscan/classifier.hpp"
 #include "waferscan/error.hpp"
 
 #include <spdlog/spdlog.h>
@@ -200,7 +207,8 @@ std::unique_ptr<pipeline::FrameSource> frame_source(RunSession& s, HardwareAgent
                                                 DeviceTimeouts::from(s.recipe), s.hooks.probe);
 }
 
-pipeline::GraphContext RunController::graph_context(RunSession& s, pipeline::FrameSource& source) {
+pipeline::GraphContext graph_context(RunSession& s, HardwareAgent& agent,
+                                     pipeline::FrameSource& source) {
   const RunRequest& request = s.request;
   pipeline::GraphContext ctx;
   ctx.recipe = &s.recipe;

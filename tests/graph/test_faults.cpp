@@ -11,6 +11,7 @@
 #include "hardware/timeout_policy.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <condition_variable>
 #include <future>

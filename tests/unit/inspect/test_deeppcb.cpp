@@ -117,7 +117,8 @@ TEST_F(DeepPcb, LeaveOneGroupOutHasAFoldPerBoardGroup) {
   const auto frames = load_labelled_frames(load_manifest(dir_));
   const TrainOptions options =
       Classifier::load(kSource / "data" / "models" / "deeppcb.json").train_options();
-  const auto blobs = detect_frames(frames, *options.detection);
+  const auto blobs =
+      blobs_of(detect_frames(frames, FrameInspector(*options.detection, options.detection->spec)));
   std::vector<std::string> names;
   for (const auto& f : frames) names.push_back(f.name);
   const auto groups = group_names(names, "first 5 digits");

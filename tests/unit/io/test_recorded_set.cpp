@@ -250,8 +250,9 @@ TEST(RecordedSetWriter, WritesASetThatReadsBackPixelForPixel) {
 TEST(RecordedSetWriter, AFolderThatCannotBeMadeIsAConfigError) {
   TempDir d;
   write_text(d / "file", "x");
-  EXPECT_THROW(RecordedSetWriter(d / "file" / "set", WaferGeometry{}, FrameGeometry{}, cv::Mat(), cv::Mat()),
-               ConfigError);
+  EXPECT_THROW(
+      RecordedSetWriter(d / "file" / "set", WaferGeometry{}, FrameGeometry{}, cv::Mat(), cv::Mat()),
+      ConfigError);
 }
 
 Manifest two_frame_set() {
@@ -283,7 +284,7 @@ TEST(RecipeForSet, WithoutARecipeOneIsBuiltFromTheManifest) {
   EXPECT_EQ(r.camera.pixel_size_um, 2.5);
   EXPECT_EQ(r.time_scale, 0);
   EXPECT_EQ(r.wafer.lot_id, "L7");
-  EXPECT_EQ(r.wafer.diameter_mm, 150);
+  EXPECT_EQ(r.wafer.wafer_diameter_mm, 150);
   EXPECT_EQ(r.wafer.die_pitch_x_um, 5000);
   ASSERT_EQ(r.sites.size(), 2u);
   EXPECT_EQ(r.sites[0].index, 0) << "sites in index order";
