@@ -90,7 +90,8 @@ class StopCallback {
 ///   StopSource src;
 ///   auto cb = src.on_stop([&](StopStrength s) { camera.abort(); });
 ///   src.request(StopReason::operator_request, StopStrength::stop, "SIGINT");
-///   src.request(StopReason::shutdown, StopStrength::abort, "SIGINT x2");  // escalates; reason stays
+///   // escalates; the first reason stays:
+///   src.request(StopReason::shutdown, StopStrength::abort, "SIGINT x2");
 /// @endcode
 /// Thread safety: all members are safe to call concurrently from any thread. Callbacks run on the
 /// requesting thread, outside the internal lock, once per escalation (stop, then abort).

@@ -113,8 +113,7 @@ class RecordedSetWriter {
   /// Creates `dir` (and dir/frames) and writes the golden reference and the flat-field image
   /// (each when not empty). Throws ConfigError naming `dir` or the file that cannot be written.
   RecordedSetWriter(const std::filesystem::path& dir, const WaferGeometry& wafer,
-                    const FrameGeometry& frame,
-                    const cv::Mat& golden, const cv::Mat& flat);
+                    const FrameGeometry& frame, const cv::Mat& golden, const cv::Mat& flat);
 
   /// Writes `frame` as the frame of `site` and remembers its entry. Throws ConfigError naming the
   /// file when it cannot be written (the entry is then left out).
