@@ -106,6 +106,6 @@ class FrameInspector {
 };
 
 /// Unclassified defects (ids 0) from blobs, in order.
-std::vector<Defect> as_defects(std::vector<BlobFeatures> blobs);
+std::vector<Defect> as_defects(const std::vector<BlobFeatures>& blobs);
 
 }  // namespace ws::inspect

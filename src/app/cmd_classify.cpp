@@ -278,6 +278,7 @@ std::vector<std::string> frame_groups(const std::vector<inspect::LabelledFrame>&
                                       const std::string& rule) {
   if (rule.empty()) return {};
   std::vector<std::string> names;
+  names.reserve(frames.size());
   for (const auto& f : frames) names.push_back(f.name);
   std::vector<std::string> groups;
   try {

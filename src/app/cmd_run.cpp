@@ -41,7 +41,7 @@ int cmd_run(const RunArgs& a) {
   for (const auto& spec : a.inject) injected.push_back(parse_fault_spec(spec));
 
   SimMachine sim(recipe);
-  for (auto& f : injected) sim.add_fault(std::move(f));
+  for (const auto& f : injected) sim.add_fault(f);
 
   RunRequest request;
   request.recipe = std::move(recipe);

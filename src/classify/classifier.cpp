@@ -77,7 +77,10 @@ Json profile_json(const DetectionProfile& p) {
 DetectionProfile read_profile(const Json& j, const std::string& file) {
   if (!j.is_object()) bad_model(file, "detection", "expected an object");
   DetectionProfile p;
-  for (const auto& [key, value] : j.items()) {
+  for (const auto& item : j.items()) {
+    // Named, not a structured binding: the lambdas below capture them (clang 14 cannot).
+    const std::string& key = item.key();
+    const Json& value = item.value();
     const std::string where = "detection." + key;
     const auto number = [&](double lo, double hi) {
       if (!value.is_number() || value.get<double>() < lo || value.get<double>() > hi) {

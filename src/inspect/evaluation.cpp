@@ -173,7 +173,11 @@ std::vector<std::string> group_names(const std::vector<std::string>& names,
   for (const std::string& name : names) {
     std::smatch g;
     if (!std::regex_search(name, g, re)) {
-      throw std::invalid_argument("group rule \"" + rule + "\" does not match frame " + name);
+      std::string what = "group rule \"";
+      what += rule;
+      what += "\" does not match frame ";
+      what += name;
+      throw std::invalid_argument(what);
     }
     out.push_back(g.size() > 1 ? g[1].str() : g[0].str());
   }

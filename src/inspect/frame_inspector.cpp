@@ -25,9 +25,9 @@ std::string_view to_string(FrameVerdict v) noexcept {
 }
 
 namespace {
-DetectionProfile profile_or_default(std::optional<DetectionProfile> profile,
+DetectionProfile profile_or_default(const std::optional<DetectionProfile>& profile,
                                     const DetectionSpec& recipe_spec) {
-  if (profile) return *std::move(profile);
+  if (profile) return *profile;
   DetectionProfile p;
   p.spec = recipe_spec;
   return p;
@@ -166,17 +166,17 @@ FrameInspection FrameInspector::inspect(const cv::Mat& raw, const cv::Mat& refer
   if (!out.detection.step.ok()) return out;
   out.detection = detect(pre, reference, cp, pyramid);
   if (!out.detection.step.ok()) return out;
-  out.defects = as_defects(std::move(out.detection.blobs));
+  out.defects = as_defects(out.detection.blobs);
   out.detection.blobs.clear();
   out.detection.step = classify(classifier, out.defects, cp);
   if (!out.detection.step.ok()) out.defects.clear();
   return out;
 }
 
-std::vector<Defect> as_defects(std::vector<BlobFeatures> blobs) {
+std::vector<Defect> as_defects(const std::vector<BlobFeatures>& blobs) {
   std::vector<Defect> defects;
   defects.reserve(blobs.size());
-  for (auto& b : blobs) defects.push_back(Defect{0, std::move(b), {}, 0});
+  for (const auto& b : blobs) defects.push_back(Defect{0, b, {}, 0});
   return defects;
 }
 

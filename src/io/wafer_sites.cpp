@@ -19,7 +19,7 @@ double radius_um(const WaferGeometry& wafer) noexcept {
 // die_origin_um: the span is at most die_grid_bound() wide, so a span beyond the clamp lies wholly
 // outside it and the clamped indices name no die inside the wafer.
 std::pair<int, int> index_span(double origin, double pitch, double r) noexcept {
-  constexpr double kLimit = std::numeric_limits<int>::max() / 2;
+  constexpr double kLimit = std::numeric_limits<int>::max() / 2.0;
   const double lo = std::clamp(std::floor((-r - origin) / pitch), -kLimit, kLimit);
   const double hi = std::clamp(std::ceil((r - origin) / pitch), -kLimit, kLimit);
   return {static_cast<int>(lo), static_cast<int>(hi)};

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <stdexcept>
@@ -46,7 +47,8 @@ Status downsample2(const cv::Mat& src, int band_rows, const Checkpoint& cp, cv::
       const auto* b = src.ptr<std::uint8_t>(2 * y + 1);
       auto* d = dst.ptr<std::uint8_t>(y);
       for (int x = 0; x < n; ++x) {
-        const int sum = a[2 * x] + a[2 * x + 1] + b[2 * x] + b[2 * x + 1];
+        const std::ptrdiff_t c = 2 * static_cast<std::ptrdiff_t>(x);
+        const int sum = a[c] + a[c + 1] + b[c] + b[c + 1];
         d[x] = static_cast<std::uint8_t>((sum + 2) >> 2);
       }
     }

@@ -178,7 +178,8 @@ void drop_outliers(int nx, int ny, double max_step, std::vector<float>& v) {
         }
       }
       if (near.size() < 3) continue;
-      std::nth_element(near.begin(), near.begin() + near.size() / 2, near.end());
+      std::nth_element(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(near.size() / 2),
+                       near.end());
       if (std::abs(here - near[near.size() / 2]) > max_step) {
         v[static_cast<std::size_t>(j) * nx + i] = NAN;
       }
@@ -202,7 +203,8 @@ Plane fit_plane(int nx, int ny, const std::vector<float>& v, float fallback) {
     if (!std::isnan(x)) known.push_back(x);
   }
   if (known.empty()) return {fallback, 0, 0};
-  std::nth_element(known.begin(), known.begin() + known.size() / 2, known.end());
+  std::nth_element(known.begin(), known.begin() + static_cast<std::ptrdiff_t>(known.size() / 2),
+                   known.end());
   Plane p{known[known.size() / 2], 0, 0};
   if (known.size() < 6) return p;
   for (int iter = 0; iter < 6; ++iter) {

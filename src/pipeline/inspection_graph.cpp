@@ -82,9 +82,8 @@ struct InspectionGraph::Impl {
                     while (now > seen && !max_in_flight.compare_exchange_weak(seen, now)) {
                     }
                     gw.reserve_wait();
-                    auto delivery =
-                        std::make_shared<Delivery>([&gw](WorkPtr w) { gw.try_put(std::move(w)); },
-                                                   [&gw] { gw.release_wait(); });
+                    auto delivery = std::make_shared<Delivery>(
+                        [&gw](const WorkPtr& w) { gw.try_put(w); }, [&gw] { gw.release_wait(); });
                     ctx.source->acquire(job, std::move(delivery));
                   });
                 }),

@@ -51,7 +51,7 @@ void detect_stage(Work& work, const inspect::FrameInspector& inspector, const cv
   work.result.align_dy = det.dy;
   work.result.align_confidence = det.align_confidence;
   if (!det.step.ok()) return end_site(work, std::move(det.step));
-  work.result.defects = inspect::as_defects(std::move(det.blobs));
+  work.result.defects = inspect::as_defects(det.blobs);
   work.image.release();  // the frame is not needed downstream; free it early
   work.reference.release();
 }

@@ -270,8 +270,8 @@ void RunController::safe_stop(RunSession& s) {
   s.journal.state(RunState::stopping);
   auto steps = safe_stop_plan(*state_->agent, s.journal, *s.tracker, s.recipe);
   if (s.hooks.probe) probe_steps(steps, s.hooks.probe);
-  s.report.safe_stop = run_safe_stop(
-      std::move(steps), [&](const SafeStopStepResult& r) { journal_step(s.journal, r); });
+  s.report.safe_stop =
+      run_safe_stop(steps, [&](const SafeStopStepResult& r) { journal_step(s.journal, r); });
   if (s.stopped) s.report.hardware_safe_ms = ms_since(s.stopped->requested_at, Clock::now());
   s.wiring->finish_monitor();
 }
