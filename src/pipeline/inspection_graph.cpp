@@ -55,6 +55,36 @@ struct InspectionGraph::Impl {
     }
   }
 
+  // The acquire node's body: counts the frame in flight, holds the graph's wait until the source
+  // settles the delivery (deliver or abandon, exactly once).
+  void acquire_site(const SiteJob& job, AcquireNode::gateway_type& gw) {
+    const auto now = in_flight.fetch_add(1) + 1;
+    auto seen = max_in_flight.load();
+    while (now > seen && !max_in_flight.compare_exchange_weak(seen, now)) {
+    }
+    gw.reserve_wait();
+    auto delivery = std::make_shared<Delivery>([&gw](const WorkPtr& w) { gw.try_put(w); },
+                                               [&gw] { gw.release_wait(); });
+    ctx.source->acquire(job, std::move(delivery));
+  }
+
+  // The edges, after every node exists (activation is run()'s).
+  void connect() {
+    flow::make_edge(sites, admit);
+    flow::make_edge(admit, acquire);
+    if (ctx.record) {
+      flow::make_edge(acquire, record);
+      flow::make_edge(record, preprocess);
+    } else {
+      flow::make_edge(acquire, preprocess);
+    }
+    flow::make_edge(preprocess, detect);
+    flow::make_edge(detect, classify);
+    flow::make_edge(classify, reorder);
+    flow::make_edge(reorder, publish);
+    flow::make_edge(publish, admit.decrementer());
+  }
+
   Impl(GraphContext c, oneapi::tbb::task_group_context& tgc)
       : ctx(std::move(c)),
         inspector(inspect::FrameInspector::for_model(*ctx.classifier, ctx.recipe->detection)),
@@ -76,16 +106,7 @@ struct InspectionGraph::Impl {
         admit(g, ctx.spec.in_flight),
         acquire(g, flow::unlimited,
                 [this](const SiteJob& job, AcquireNode::gateway_type& gw) {
-                  guarded("acquire", job.seq, [&] {
-                    const auto now = in_flight.fetch_add(1) + 1;
-                    auto seen = max_in_flight.load();
-                    while (now > seen && !max_in_flight.compare_exchange_weak(seen, now)) {
-                    }
-                    gw.reserve_wait();
-                    auto delivery = std::make_shared<Delivery>(
-                        [&gw](const WorkPtr& w) { gw.try_put(w); }, [&gw] { gw.release_wait(); });
-                    ctx.source->acquire(job, std::move(delivery));
-                  });
+                  guarded("acquire", job.seq, [&] { acquire_site(job, gw); });
                 }),
         // Writes are independent files, so any concurrency is safe; the cap bounds the frames held.
         record(g, flow::unlimited,
@@ -123,19 +144,7 @@ struct InspectionGraph::Impl {
           in_flight.fetch_sub(1);
           return 1;
         }) {
-    flow::make_edge(sites, admit);
-    flow::make_edge(admit, acquire);
-    if (ctx.record) {
-      flow::make_edge(acquire, record);
-      flow::make_edge(record, preprocess);
-    } else {
-      flow::make_edge(acquire, preprocess);
-    }
-    flow::make_edge(preprocess, detect);
-    flow::make_edge(detect, classify);
-    flow::make_edge(classify, reorder);
-    flow::make_edge(reorder, publish);
-    flow::make_edge(publish, admit.decrementer());
+    connect();
   }
 };
 
