@@ -18,11 +18,29 @@ void Journal::emit_locked(const std::string& type, nlohmann::json fields) {
   nlohmann::json line = {{"t", store::iso8601_utc_now()}, {"run", run_}, {"type", type}};
   for (auto& [k, v] : fields.items()) line[k] = std::move(v);
   const std::string text = line.dump();
-  for (auto* sink : sinks_) {
-    *sink << text << '\n';
-    sink->flush();  // live consumers (a UI, a test) read events as they happen
-  }
+  write_sinks_locked(text);
   store_.append_event(run_, type, text);
+}
+
+void Journal::write_sinks_locked(const std::string& text) {
+  for (std::size_t i = 0; i < sinks_.size();) {
+    std::ostream& sink = *sinks_[i];
+    sink << text << '\n';
+    sink.flush();  // live consumers (a UI, a test) read events as they happen
+    if (sink) {
+      ++i;
+      continue;
+    }
+    // A reader that went away (a closed pipe, a full disk) is a sink failure: the run goes on,
+    // the store keeps every event, and the failure itself is recorded there.
+    sinks_.erase(sinks_.begin() + static_cast<std::ptrdiff_t>(i));
+    const nlohmann::json failed = {{"t", store::iso8601_utc_now()},
+                                   {"run", run_},
+                                   {"type", "sink_failed"},
+                                   {"sink", "events"},
+                                   {"message", "event stream write failed; no more events sent"}};
+    store_.append_event(run_, "sink_failed", failed.dump());
+  }
 }
 
 void Journal::event(const std::string& type, nlohmann::json fields) {

@@ -43,6 +43,7 @@ class Journal {
 
  private:
   void emit_locked(const std::string& type, nlohmann::json fields);
+  void write_sinks_locked(const std::string& text);
   void store_site_locked(SiteResult& result);
 
   Store& store_;

@@ -28,17 +28,26 @@ inline std::filesystem::path cli_path() {
   return std::filesystem::path(WS_BINARY_DIR) / "bin" / "waferscan";
 }
 
+/// The child's stdout: a pipe this object reads, or one whose reader is already gone (every write
+/// fails with EPIPE, as after `| head -n 1`).
+enum class StdoutMode { read, dead_pipe };
+
 class Process {
  public:
   /// Starts `cli_path() args...` in `cwd`.
-  Process(const std::vector<std::string>& args, const std::filesystem::path& cwd)
+  Process(const std::vector<std::string>& args, const std::filesystem::path& cwd,
+          StdoutMode mode = StdoutMode::read)
       : err_path_(cwd / ("stderr-" + std::to_string(counter()++) + ".txt")) {
     int fds[2];
     if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    if (mode == StdoutMode::dead_pipe) {
+      close(fds[0]);
+      fds[0] = -1;
+    }
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    if (fds[0] >= 0) posix_spawn_file_actions_addclose(&actions, fds[0]);
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path_.c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);

@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -18,6 +20,20 @@ namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
+
+int count_stored_events(const std::string& db, const std::string& type) {
+  sqlite3* h = nullptr;
+  int count = -1;
+  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* q = nullptr;
+    sqlite3_prepare_v2(h, "SELECT count(*) FROM run_events WHERE type = ?", -1, &q, nullptr);
+    sqlite3_bind_text(q, 1, type.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(q) == SQLITE_ROW) count = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+  }
+  sqlite3_close(h);
+  return count;
+}
 
 class Cli : public ::testing::Test {
  protected:
@@ -118,6 +134,7 @@ TEST_F(Cli, DemoCompletesWithExitZero) {
 
 struct SignalCase {
   int sig;
+  const char* name;
   int signals;  // 1: stop, 2: abort
   int exit_code;
   const char* reason;
@@ -156,14 +173,36 @@ TEST_P(CliSignal, StopsSafelyAndTheNextRunCompletes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, CliSignal,
-                         ::testing::Values(SignalCase{SIGINT, 1, 130, "operator"},
-                                           SignalCase{SIGINT, 2, 130, "operator"},
-                                           SignalCase{SIGTERM, 1, 143, "shutdown"}),
+                         ::testing::Values(SignalCase{SIGINT, "SIGINT", 1, 130, "operator"},
+                                           SignalCase{SIGINT, "SIGINT", 2, 130, "operator"},
+                                           SignalCase{SIGTERM, "SIGTERM", 1, 143, "shutdown"},
+                                           SignalCase{SIGHUP, "SIGHUP", 1, 143, "shutdown"},
+                                           SignalCase{SIGUSR1, "SIGUSR1", 1, 130, "operator"}),
                          [](const auto& param_info) {
                            const SignalCase& c = param_info.param;
-                           return std::string(c.sig == SIGINT ? "SIGINT" : "SIGTERM") + "x" +
-                                  std::to_string(c.signals);
+                           return std::string(c.name) + "x" + std::to_string(c.signals);
                          });
+
+// `--events - | head -n 1`: the reader is gone. Its stdout here is a pipe nobody reads from at
+// all, so every event write fails (EPIPE), deterministically, from the first.
+TEST_F(Cli, ADeadEventReaderIsASinkFailureAndTheRunGoesOn) {
+  Process p(run_args(0.0), dir_.path(), StdoutMode::dead_pipe);
+  const int code = p.wait();
+  ASSERT_EQ(code, 0) << "no death by SIGPIPE (141); " << p.err();
+  const json run = show("1");
+  EXPECT_EQ(run["state"], "Completed");
+  EXPECT_EQ(run["sites"]["done"], run["sites"]["total"]);
+  EXPECT_EQ(count_stored_events(db(), "sink_failed"), 1) << "journaled once, then not written to";
+  EXPECT_GT(count_stored_events(db(), "site"), 0) << "the store keeps every event";
+}
+
+// The product of `show` is its standard output: when nobody can read it, that is a failure.
+TEST_F(Cli, ShowToADeadReaderFails) {
+  ASSERT_EQ(run_cli(run_args(0.0), dir_.path()).code, 0);
+  Process p({"show", "1", "--db", db(), "--json"}, dir_.path(), StdoutMode::dead_pipe);
+  EXPECT_EQ(p.wait(), 1);
+  EXPECT_NE(p.err().find("standard output: write failed"), std::string::npos) << p.err();
+}
 
 TEST_F(Cli, QuietSilencesProgressButKeepsTheSummary) {
   auto args = run_args(0.0);
