@@ -213,7 +213,7 @@ Command add_reprocess_command(CLI::App& app) {
   sub->add_option("--sites", a->sites, "Only these site indices, e.g. 0-9,15");
   sub->add_option("--events", a->events, "Write JSON-lines events to FILE, or '-' for stdout");
   sub->add_flag("--quiet", a->quiet, "No progress output");
-  return {sub, [a] { return cmd_reprocess(*a); }};
+  return {sub, [a] { return cmd_reprocess(*a); }, true};
 }
 
 Command add_resume_command(CLI::App& app) {
@@ -224,7 +224,7 @@ Command add_resume_command(CLI::App& app) {
   add_db_option(sub, a->db);
   sub->add_option("--events", a->events, "Write JSON-lines events to FILE, or '-' for stdout");
   sub->add_flag("--quiet", a->quiet, "No progress output");
-  return {sub, [a] { return cmd_resume(*a); }};
+  return {sub, [a] { return cmd_resume(*a); }, true};
 }
 
 }  // namespace ws::app

@@ -73,7 +73,7 @@ Command add_run_command(CLI::App& app) {
   run->add_option("--record", a->record,
                   "Also write a recorded set (frames, golden, manifest.yaml) into DIR");
   run->add_flag("--quiet", a->quiet, "No progress output");
-  return {run, [a] { return cmd_run(*a); }};
+  return {run, [a] { return cmd_run(*a); }, true};
 }
 
 }  // namespace ws::app

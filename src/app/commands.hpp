@@ -14,6 +14,10 @@ namespace ws::app {
 struct Command {
   CLI::App* sub = nullptr;
   std::function<int()> action;
+  /// A run (run, reprocess, resume): its product is the store, and a broken `--events -` stream
+  /// is a sink failure of the run, not of the command. For every other command the product is
+  /// standard output, and a write to it that fails fails the command.
+  bool runs_inspection = false;
 };
 
 Command add_run_command(CLI::App& app);        // cmd_run.cpp

@@ -12,12 +12,11 @@ namespace ws::app {
 
 // A command whose product is its standard output (show, export, runs...) fails when that output
 // could not be written (a reader that went away: SIGPIPE is ignored, see block_stop_signals).
-// A run's event stream is not its product: the run goes on and records the sink failure.
-int finish_output(const std::string& command, int rc) {
+int finish_output(const Command& command, int rc) {
   std::cout.flush();
-  const bool streams_events = command == "run" || command == "reprocess" || command == "resume";
-  if (rc == 0 && !std::cout && !streams_events) {
-    std::cerr << "error: " << command << ": standard output: write failed" << std::endl;
+  if (rc == 0 && !std::cout && !command.runs_inspection) {
+    std::cerr << "error: " << command.sub->get_name() << ": standard output: write failed"
+              << std::endl;
     return ws::exit_code::failed;
   }
   return rc;
@@ -52,7 +51,7 @@ int main(int argc, char** argv) {
 
   try {
     for (const auto& c : commands) {
-      if (c.sub->parsed()) return ws::app::finish_output(c.sub->get_name(), c.action());
+      if (c.sub->parsed()) return ws::app::finish_output(c, c.action());
     }
   } catch (const ws::ConfigError& e) {
     std::cerr << "error: " << e.what() << std::endl;

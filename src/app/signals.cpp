@@ -49,9 +49,9 @@ void block_stop_signals() {
   const sigset_t set = stop_signal_set();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   // A reader that goes away (`--events - | head -n 1`) must not kill the run: writes to it fail
-  // with EPIPE instead, and the journal drops that sink (see Journal::emit_locked).
+  // with EPIPE instead, and the journal drops that sink (see Journal::write_sinks_locked).
   std::signal(SIGPIPE, SIG_IGN);
-  // A file-size limit makes the write fail (EFBIG); the store reports it as a store failure.
+  // A file-size limit makes the write fail (EFBIG) instead of killing the process.
   std::signal(SIGXFSZ, SIG_IGN);
 }
 

@@ -14,10 +14,14 @@ Journal::Journal(Store& store, RunId run, int sites_total, std::vector<std::ostr
   progress_.sites_total = sites_total;
 }
 
-void Journal::emit_locked(const std::string& type, nlohmann::json fields) {
+std::string Journal::event_line(const std::string& type, nlohmann::json fields) const {
   nlohmann::json line = {{"t", store::iso8601_utc_now()}, {"run", run_}, {"type", type}};
   for (auto& [k, v] : fields.items()) line[k] = std::move(v);
-  const std::string text = line.dump();
+  return line.dump();
+}
+
+void Journal::emit_locked(const std::string& type, nlohmann::json fields) {
+  const std::string text = event_line(type, std::move(fields));
   write_sinks_locked(text);
   store_.append_event(run_, type, text);
 }
@@ -34,12 +38,10 @@ void Journal::write_sinks_locked(const std::string& text) {
     // A reader that went away (a closed pipe, a full disk) is a sink failure: the run goes on,
     // the store keeps every event, and the failure itself is recorded there.
     sinks_.erase(sinks_.begin() + static_cast<std::ptrdiff_t>(i));
-    const nlohmann::json failed = {{"t", store::iso8601_utc_now()},
-                                   {"run", run_},
-                                   {"type", "sink_failed"},
-                                   {"sink", "events"},
-                                   {"message", "event stream write failed; no more events sent"}};
-    store_.append_event(run_, "sink_failed", failed.dump());
+    store_.append_event(
+        run_, "sink_failed",
+        event_line("sink_failed", {{"sink", "events"},
+                                   {"message", "event stream write failed; no more events sent"}}));
   }
 }
 

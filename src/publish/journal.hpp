@@ -44,6 +44,7 @@ class Journal {
  private:
   void emit_locked(const std::string& type, nlohmann::json fields);
   void write_sinks_locked(const std::string& text);
+  [[nodiscard]] std::string event_line(const std::string& type, nlohmann::json fields) const;
   void store_site_locked(SiteResult& result);
 
   Store& store_;

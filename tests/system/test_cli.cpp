@@ -177,7 +177,10 @@ INSTANTIATE_TEST_SUITE_P(Signals, CliSignal,
                                            SignalCase{SIGINT, "SIGINT", 2, 130, "operator"},
                                            SignalCase{SIGTERM, "SIGTERM", 1, 143, "shutdown"},
                                            SignalCase{SIGHUP, "SIGHUP", 1, 143, "shutdown"},
-                                           SignalCase{SIGUSR1, "SIGUSR1", 1, 130, "operator"}),
+                                           SignalCase{SIGUSR1, "SIGUSR1", 1, 130, "operator"},
+                                           // also the stopper's own wake-up signal: from
+                                           // outside it must be a stop, not swallowed
+                                           SignalCase{SIGUSR2, "SIGUSR2", 1, 130, "operator"}),
                          [](const auto& param_info) {
                            const SignalCase& c = param_info.param;
                            return std::string(c.name) + "x" + std::to_string(c.signals);
