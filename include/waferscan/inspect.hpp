@@ -27,8 +27,9 @@ namespace ws::inspect {
 enum class FrameVerdict {
   inspected,   ///< the step did its part; the frame goes on
   canceled,    ///< the checkpoint fired (the site is `incomplete`)
-  bad_frame,   ///< not an 8-bit grey image of its reference's size (the site is an `error`)
-  unreliable,  ///< registration too poor to trust a comparison (the site is an `error`)
+  bad_frame,   ///< not an 8-bit grey image (the site is an `error`)
+  unreliable,  ///< registration too poor to trust a comparison, or the frame's size differs
+               ///< from its reference's (the site is `unreliable`)
 };
 std::string_view to_string(FrameVerdict v) noexcept;
 
@@ -71,9 +72,10 @@ class FrameInspector {
   /// The settings detect() runs with (the profile's spec, or the recipe's).
   [[nodiscard]] const DetectionSpec& spec() const noexcept { return profile_.spec; }
 
-  /// Checks `raw` (8-bit grey of `expected` size: else `bad_frame`) and writes the flat-fielded
-  /// (when `flat` is not empty) and denoised (when the profile says so) frame into `out`, which
-  /// the caller may have allocated (reused when it fits). `canceled` if `cp` fired mid-kernel.
+  /// Checks `raw` (8-bit grey: else `bad_frame`; of `expected` size: else `unreliable`), then
+  /// writes the flat-fielded (when `flat` is not empty) and denoised (when the profile says so)
+  /// frame into `out`, which the caller may have allocated (reused when it fits). `canceled` if
+  /// `cp` fired mid-kernel.
   StepResult preprocess(const cv::Mat& raw, const cv::Mat& flat, cv::Size expected,
                         const Checkpoint& cp, cv::Mat& out) const;
 

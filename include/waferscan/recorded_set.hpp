@@ -35,7 +35,9 @@ struct FrameEntry {
   double x_um = 0;
   double y_um = 0;
   std::optional<std::vector<LabelledDefect>> truth;  ///< present when the frame is labelled
-  int line = 0;  ///< line of the entry in manifest.yaml (for messages)
+  int width = 0;   ///< this frame's size where it differs from the set's (`width`, `height` keys);
+  int height = 0;  ///< 0: the set's frame size
+  int line = 0;    ///< line of the entry in manifest.yaml (for messages)
 };
 
 /// The set's wafer and frame geometry (the manifest's lot_id, wafer_id, wafer and frame keys),
@@ -93,7 +95,12 @@ struct FrameImages {
   [[nodiscard]] bool ok() const noexcept { return error.empty(); }
 };
 
-/// Reads entry `e` of `m`: its frame and, when it has one, its reference, at the set's frame size.
+/// The size of entry `e`'s frame: its own when the manifest gives one, else the set's.
+cv::Size frame_size(const Manifest& m, const FrameEntry& e) noexcept;
+
+/// Reads entry `e` of `m`: its frame, which must be of frame_size(m, e), and, when it has one, its
+/// reference, of any size: a reference whose size differs from its frame's is the inspection's to
+/// judge (the site ends `unreliable`: sizes that do not match cannot be compared).
 FrameImages read_frame_images(const Manifest& m, const FrameEntry& e);
 
 /// The set's golden reference at its frame size; an empty image (and no error) when it has none.

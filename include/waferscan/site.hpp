@@ -27,6 +27,8 @@ enum class SiteStatus : std::uint8_t {
   done,         ///< inspected; all its defects stored
   incomplete,   ///< acquired, then abandoned by an abort
   error,        ///< a bad frame or a failed acquisition; `reason` says which
+  unreliable,   ///< acquired, but not registered well enough to compare (wrong board, a fit
+                ///< residual over its limit, a blank frame, sizes that differ): never clean
 };
 std::string_view to_string(SiteStatus s) noexcept;
 std::optional<SiteStatus> site_status_from_string(std::string_view name) noexcept;
@@ -35,7 +37,7 @@ std::optional<SiteStatus> site_status_from_string(std::string_view name) noexcep
 struct SiteResult {
   SiteSpec site;
   SiteStatus status = SiteStatus::not_started;
-  std::string reason;  ///< empty unless error/incomplete
+  std::string reason;  ///< empty unless error/incomplete/unreliable
   std::vector<Defect> defects;
   int align_dx = 0;
   int align_dy = 0;

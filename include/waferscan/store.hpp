@@ -24,6 +24,7 @@ struct SiteCounts {
   int incomplete = 0;
   int error = 0;
   int not_started = 0;
+  int unreliable = 0;
 };
 
 /// One row of the runs table.

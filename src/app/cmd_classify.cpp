@@ -6,7 +6,9 @@
 #include "waferscan/recorded_set.hpp"
 #include "waferscan/store.hpp"
 
+#include <oneapi/tbb/parallel_for.h>
 #include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -34,25 +36,41 @@ std::vector<std::string> split_names(const std::string& list) {
   return out;
 }
 
-int cmd_import_pairs(const std::string& dir, const std::string& out, const std::string& classes) {
-  Manifest m = io::import_pairs(dir, out, split_names(classes));
-  // The set's frame size is its first frame's.
+// The set's frame size is its first frame's; a frame of another size records its own. A frame
+// that cannot be decoded keeps the set's size: reprocessing it is a site error naming the file.
+void record_frame_sizes(Manifest& m) {
   const SetImage first = read_set_image(m.frames.front().image, SetImageRole::frame, std::nullopt);
   if (!first.ok()) throw ConfigError("", 0, "", first.error);  // the error names the file
   m.frame_width = first.image.cols;
   m.frame_height = first.image.rows;
+  std::vector<cv::Size> sizes(m.frames.size());
+  tbb::parallel_for(std::size_t{1}, m.frames.size(), [&](std::size_t k) {
+    const SetImage image = read_set_image(m.frames[k].image, SetImageRole::frame, std::nullopt);
+    if (image.ok()) sizes[k] = image.image.size();
+  });
+  for (std::size_t k = 1; k < m.frames.size(); ++k) {
+    if (sizes[k].empty() || sizes[k] == cv::Size(m.frame_width, m.frame_height)) continue;
+    m.frames[k].width = sizes[k].width;
+    m.frames[k].height = sizes[k].height;
+  }
+}
+
+int cmd_import_pairs(const std::string& dir, const std::string& out, const std::string& classes) {
+  Manifest m = io::import_pairs(dir, out, split_names(classes));
+  record_frame_sizes(m);
   m.lot_id = fs::path(dir).filename().string();
   int labelled = 0;
   int defects = 0;
   for (const FrameEntry& f : m.frames) {
     if (!f.truth) continue;
     ++labelled;
+    const cv::Size size = frame_size(m, f);
     for (const LabelledDefect& d : *f.truth) {
       ++defects;
-      if (d.bbox.x + d.bbox.width > m.frame_width || d.bbox.y + d.bbox.height > m.frame_height) {
+      if (d.bbox.x + d.bbox.width > size.width || d.bbox.y + d.bbox.height > size.height) {
         throw ConfigError((fs::path(dir) / (f.name + ".txt")).string(), 0, "",
-                          "a box extends outside the " + std::to_string(m.frame_width) + "x" +
-                              std::to_string(m.frame_height) + " frame");
+                          "a box extends outside the " + std::to_string(size.width) + "x" +
+                              std::to_string(size.height) + " frame");
       }
     }
   }

@@ -25,6 +25,7 @@ nlohmann::json run_json(const RunRecord& run) {
         {"done", run.sites.done},
         {"incomplete", run.sites.incomplete},
         {"error", run.sites.error},
+        {"unreliable", run.sites.unreliable},
         {"not_started", run.sites.not_started}}},
       {"defects", run.defects},
       {"stop_latency_ms",

@@ -2,7 +2,17 @@
 
 #include <unistd.h>
 
+#include <string>
+
 namespace ws::app {
+
+namespace {
+// Shown once any site could not be registered well enough to compare: such a site is not clean.
+std::string unreliable_note(const Progress& p) {
+  if (p.sites_unreliable == 0) return {};
+  return ", unreliable " + std::to_string(p.sites_unreliable);
+}
+}  // namespace
 
 ProgressPrinter::ProgressPrinter(std::FILE* out, bool quiet)
     : out_(out), quiet_(quiet), tty_(isatty(fileno(out)) != 0) {}
@@ -19,8 +29,9 @@ void ProgressPrinter::operator()(const Progress& p) {
     char bar[kWidth + 1];
     for (int i = 0; i < kWidth; ++i) bar[i] = i < filled ? '#' : '.';
     bar[kWidth] = '\0';
-    std::fprintf(out_, "\r[%s] %4d/%-4d %5.1f%%  %5.2f sites/s  ETA %4.0fs  defects %d ", bar,
-                 p.sites_published, p.sites_total, pct, rate, eta, p.defects);
+    std::fprintf(out_, "\r[%s] %4d/%-4d %5.1f%%  %5.2f sites/s  ETA %4.0fs  defects %d%s ", bar,
+                 p.sites_published, p.sites_total, pct, rate, eta, p.defects,
+                 unreliable_note(p).c_str());
     std::fflush(out_);
     line_open_ = true;
     return;
@@ -29,8 +40,9 @@ void ProgressPrinter::operator()(const Progress& p) {
   const auto now = std::chrono::steady_clock::now();
   if (left != 0 && now - last_plain_ < std::chrono::seconds(2)) return;
   last_plain_ = now;
-  std::fprintf(out_, "progress: %d/%d sites (%.1f%%), %.2f sites/s, ETA %.0fs, defects %d\n",
-               p.sites_published, p.sites_total, pct, rate, eta, p.defects);
+  std::fprintf(out_, "progress: %d/%d sites (%.1f%%), %.2f sites/s, ETA %.0fs, defects %d%s\n",
+               p.sites_published, p.sites_total, pct, rate, eta, p.defects,
+               unreliable_note(p).c_str());
   std::fflush(out_);
 }
 

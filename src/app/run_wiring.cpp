@@ -62,8 +62,9 @@ std::string summary_line(const RunReport& r) {
   s << "run " << r.id << " " << to_string(r.state);
   if (r.stop_reason != StopReason::none) s << " (" << to_string(r.stop_reason) << ")";
   s << ": " << r.sites.done << "/" << r.sites.total << " sites done";
-  s << " [incomplete " << r.sites.incomplete << ", error " << r.sites.error << ", not started "
-    << r.sites.not_started << "], " << r.defects << " defects";
+  s << " [incomplete " << r.sites.incomplete << ", error " << r.sites.error << ", unreliable "
+    << r.sites.unreliable << ", not started " << r.sites.not_started << "], " << r.defects
+    << " defects";
   if (!r.defects_by_class.empty()) {
     s << " (";
     bool first = true;

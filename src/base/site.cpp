@@ -6,11 +6,12 @@
 namespace ws {
 
 namespace {
-constexpr detail::NameTable<SiteStatus, 4> kSiteStatuses{{
+constexpr detail::NameTable<SiteStatus, 5> kSiteStatuses{{
     {SiteStatus::not_started, "not_started"},
     {SiteStatus::done, "done"},
     {SiteStatus::incomplete, "incomplete"},
     {SiteStatus::error, "error"},
+    {SiteStatus::unreliable, "unreliable"},
 }};
 }  // namespace
 

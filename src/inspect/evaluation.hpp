@@ -25,7 +25,7 @@ struct LabelledFrame {
   std::string name;
   int site_index = 0;
   cv::Mat frame;      ///< CV_8UC1
-  cv::Mat reference;  ///< CV_8UC1, frame's size
+  cv::Mat reference;  ///< CV_8UC1; of another size than the frame's, the frame is `unreliable`
   std::vector<LabelledDefect> truth;
 };
 

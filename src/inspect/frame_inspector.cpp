@@ -45,11 +45,16 @@ FrameInspector FrameInspector::for_model(const classify::Classifier& classifier,
 
 StepResult FrameInspector::preprocess(const cv::Mat& raw, const cv::Mat& flat, cv::Size expected,
                                       const Checkpoint& cp, cv::Mat& out) const {
-  if (raw.empty() || raw.type() != CV_8UC1 || raw.size() != expected) {
-    return {FrameVerdict::bad_frame,
-            "bad frame: expected 8-bit grey " + std::to_string(expected.width) + "x" +
-                std::to_string(expected.height) + ", got type " + std::to_string(raw.type()) + " " +
-                std::to_string(raw.cols) + "x" + std::to_string(raw.rows)};
+  if (raw.empty() || raw.type() != CV_8UC1) {
+    return {FrameVerdict::bad_frame, "bad frame: expected 8-bit grey, got OpenCV type " +
+                                         std::to_string(raw.type()) + " " +
+                                         std::to_string(raw.cols) + "x" + std::to_string(raw.rows)};
+  }
+  if (raw.size() != expected) {  // a frame that cannot be laid over its reference is not clean
+    return {FrameVerdict::unreliable, "registration unreliable: frame " + std::to_string(raw.cols) +
+                                          "x" + std::to_string(raw.rows) + " does not match its " +
+                                          std::to_string(expected.width) + "x" +
+                                          std::to_string(expected.height) + " reference"};
   }
   kernels::Status status = kernels::Status::ok;
   if (profile_.preprocess) {

@@ -1,26 +1,41 @@
 #include "io/grey.hpp"
 
+#include <opencv2/imgproc.hpp>
+
+#include <vector>
+
 namespace ws::io {
+
+namespace {
+// 8-bit of any channel count, by the depth rule of as_grey8.
+cv::Mat as_depth8(const cv::Mat& decoded) {
+  if (decoded.depth() == CV_8U) return decoded;
+  cv::Mat out;
+  decoded.convertTo(out, CV_MAKETYPE(CV_8U, decoded.channels()), 255.0 / 65535.0);
+  return out;
+}
+}  // namespace
 
 bool as_grey8(const cv::Mat& decoded, cv::Mat& grey) {
   grey.release();
-  if (decoded.empty() || decoded.depth() != CV_8U) return false;
-  if (decoded.channels() == 1) {
-    grey = decoded;
-    return true;
-  }
-  if (decoded.channels() != 3 && decoded.channels() != 4) return false;
-  cv::Mat first(decoded.size(), CV_8UC1);
+  if (decoded.empty() || (decoded.depth() != CV_8U && decoded.depth() != CV_16U)) return false;
   const int channels = decoded.channels();
-  for (int r = 0; r < decoded.rows; ++r) {
-    const auto* in = decoded.ptr<std::uint8_t>(r);
-    auto* out = first.ptr<std::uint8_t>(r);
-    for (int c = 0; c < decoded.cols; ++c, in += channels) {
-      if (in[1] != in[0] || in[2] != in[0]) return false;
-      out[c] = in[0];
-    }
+  if (channels < 1 || channels > 4) return false;
+  const cv::Mat eight = as_depth8(decoded);
+  switch (channels) {
+    case 1:
+      grey = eight;
+      break;
+    case 2:
+      cv::extractChannel(eight, grey, 0);
+      break;
+    case 3:
+      cv::cvtColor(eight, grey, cv::COLOR_BGR2GRAY);
+      break;
+    default:
+      cv::cvtColor(eight, grey, cv::COLOR_BGRA2GRAY);
+      break;
   }
-  grey = first;
   return true;
 }
 

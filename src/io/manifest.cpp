@@ -46,7 +46,23 @@ std::string read_path(const Fields& f, std::string_view key, const fs::path& dir
   return text;
 }
 
-std::vector<LabelledDefect> read_labels(const Fields& frame, const Manifest& m) {
+// A frame's own size (`width` and `height`, both or neither): for a set whose frames differ in
+// size. A flat field has the set's size, so a set with one keeps every frame at that size.
+void read_frame_size(const Fields& f, const Manifest& m, FrameEntry& e) {
+  if (!f.has("width") && !f.has("height")) return;
+  if (!f.has("width")) f.fail("width", "required with height: the frame's width in pixels");
+  if (!f.has("height")) f.fail("height", "required with width: the frame's height in pixels");
+  f.integer("width", e.width, Range::between(16, 16384));
+  f.integer("height", e.height, Range::between(16, 16384));
+  if (!m.flat.empty() && (e.width != m.frame_width || e.height != m.frame_height)) {
+    f.fail("width", "a set with a flat field has one frame size (" + std::to_string(m.frame_width) +
+                        "x" + std::to_string(m.frame_height) +
+                        "): the flat field cannot apply to a frame of another");
+  }
+}
+
+std::vector<LabelledDefect> read_labels(const Fields& frame, const Manifest& m,
+                                        const FrameEntry& e) {
   const std::string& file = frame.file();
   const YAML::Node node = frame.value("defects");
   if (!node.IsSequence()) {
@@ -71,9 +87,10 @@ std::vector<LabelledDefect> read_labels(const Fields& frame, const Manifest& m) 
     if (v[0] < 0 || v[1] < 0 || v[2] <= 0 || v[3] <= 0) {
       d.fail("bbox", "expected x, y >= 0 and width, height > 0");
     }
-    if (v[2] > m.frame_width - v[0] || v[3] > m.frame_height - v[1]) {  // no int overflow
-      d.fail("bbox", "box extends outside the " + std::to_string(m.frame_width) + "x" +
-                         std::to_string(m.frame_height) + " frame");
+    const cv::Size size = frame_size(m, e);
+    if (v[2] > size.width - v[0] || v[3] > size.height - v[1]) {  // no int overflow
+      d.fail("bbox", "box extends outside the " + std::to_string(size.width) + "x" +
+                         std::to_string(size.height) + " frame");
     }
     LabelledDefect label;
     label.bbox = cv::Rect(v[0], v[1], v[2], v[3]);
@@ -102,9 +119,10 @@ void read_frames(const Fields& top, Manifest& m) {
   const WaferGeometry& wafer = m;
   for (std::size_t k = 0; k < node.size(); ++k) {
     const std::string path = "frames[" + std::to_string(k) + "]";
-    const Fields f(file, node[k], path,
-                   {"image", "reference", "site", "name", "die", "position_um", "defects"},
-                   io::line_of(node));
+    const Fields f(
+        file, node[k], path,
+        {"image", "reference", "site", "name", "die", "position_um", "width", "height", "defects"},
+        io::line_of(node));
     FrameEntry e;
     e.line = f.line();
     e.site_index = static_cast<int>(k);
@@ -143,7 +161,8 @@ void read_frames(const Fields& top, Manifest& m) {
       f.fail("reference",
              "required: this frame has no reference and the set has no golden reference");
     }
-    if (f.has("defects")) e.truth = read_labels(f, m);
+    read_frame_size(f, m, e);
+    if (f.has("defects")) e.truth = read_labels(f, m, e);
     m.frames.push_back(std::move(e));
   }
 }
@@ -254,6 +273,10 @@ void save_manifest(const Manifest& m) {
     out << YAML::Key << "image" << YAML::Value << relative_text(e.image, dir);
     if (!e.reference.empty()) {
       out << YAML::Key << "reference" << YAML::Value << relative_text(e.reference, dir);
+    }
+    if (e.width > 0 && e.height > 0) {
+      out << YAML::Key << "width" << YAML::Value << e.width;
+      out << YAML::Key << "height" << YAML::Value << e.height;
     }
     if (e.truth) {
       out << YAML::Key << "defects" << YAML::Value << YAML::BeginSeq;

@@ -55,7 +55,6 @@ std::string read_bytes(const fs::path& file, std::vector<uchar>& bytes) {
 }
 
 cv::Mat decode(const std::vector<uchar>& bytes) {
-  if (truncated_jpeg(bytes)) return {};
   try {
     return cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception&) {
@@ -71,8 +70,10 @@ std::string to_role_type(const cv::Mat& decoded, SetImageRole role, cv::Mat& out
     out = decoded;
     return {};
   }
-  // A grey image saved in a colour format is grey; real colour or another depth is not.
-  if (!io::as_grey8(decoded, out)) return "is not 8-bit grey" + type;
+  // Colour becomes grey and 16-bit is scaled, by one rule (io/grey.hpp); other depths are refused.
+  if (!io::as_grey8(decoded, out)) {
+    return "is not an 8- or 16-bit image of 1 to 4 channels" + type;
+  }
   return {};
 }
 
@@ -91,6 +92,9 @@ SetImage read_set_image(const fs::path& file, SetImageRole role, std::optional<c
   std::vector<uchar> bytes;
   std::string why = read_bytes(file, bytes);
   cv::Mat decoded;
+  if (why.empty() && truncated_jpeg(bytes)) {
+    why = "is a truncated JPEG (it ends before its end-of-image marker)";
+  }
   if (why.empty()) {
     decoded = decode(bytes);
     if (decoded.empty()) why = "is not a decodable image (corrupt or truncated)";
@@ -107,16 +111,20 @@ SetImage read_set_image(const fs::path& file, SetImageRole role, std::optional<c
   return r;
 }
 
+cv::Size frame_size(const Manifest& m, const FrameEntry& e) noexcept {
+  if (e.width > 0 && e.height > 0) return {e.width, e.height};
+  return {m.frame_width, m.frame_height};
+}
+
 FrameImages read_frame_images(const Manifest& m, const FrameEntry& e) {
-  const cv::Size size(m.frame_width, m.frame_height);
   FrameImages r;
-  SetImage frame = read_set_image(e.image, SetImageRole::frame, size);
+  SetImage frame = read_set_image(e.image, SetImageRole::frame, frame_size(m, e));
   if (!frame.ok()) {
     r.error = std::move(frame.error);
     return r;
   }
   if (!e.reference.empty()) {
-    SetImage reference = read_set_image(e.reference, SetImageRole::reference, size);
+    SetImage reference = read_set_image(e.reference, SetImageRole::reference, std::nullopt);
     if (!reference.ok()) {
       r.error = "frame " + e.image.filename().string() + ": " + reference.error;
       return r;

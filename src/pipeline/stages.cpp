@@ -16,12 +16,21 @@ void end_site(Work& work, SiteStatus status, std::string reason) {
   work.result.reason = std::move(reason);
 }
 
-// A step that did not inspect ends the site: incomplete when it was canceled, else an error.
+// A step that did not inspect ends the site: incomplete when it was canceled, unreliable when the
+// frame could not be registered well enough to compare, else an error.
+SiteStatus status_for(inspect::FrameVerdict v) {
+  switch (v) {
+    case inspect::FrameVerdict::canceled:
+      return SiteStatus::incomplete;
+    case inspect::FrameVerdict::unreliable:
+      return SiteStatus::unreliable;
+    default:
+      return SiteStatus::error;
+  }
+}
+
 void end_site(Work& work, inspect::StepResult step) {
-  end_site(
-      work,
-      step.verdict == inspect::FrameVerdict::canceled ? SiteStatus::incomplete : SiteStatus::error,
-      std::move(step.reason));
+  end_site(work, status_for(step.verdict), std::move(step.reason));
 }
 
 const cv::Mat& reference_of(const Work& work, const cv::Mat& golden) {

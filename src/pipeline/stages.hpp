@@ -15,13 +15,13 @@ namespace ws::pipeline {
 
 /// Checks the frame (8-bit grey, its reference's size: work.reference, else `golden`) and
 /// flat-fields and denoises it (FrameInspector::preprocess). A bad frame ends the site as
-/// `error`; an abort mid-kernel ends it `incomplete`.
+/// `error`, one of another size `unreliable`; an abort mid-kernel ends it `incomplete`.
 void preprocess_stage(Work& work, const inspect::FrameInspector& inspector, const cv::Mat& golden,
                       const cv::Mat& flat, const Checkpoint& cp);
 
 /// Registers to the frame's own reference (work.reference) when it has one, else to `golden`,
-/// and detects (FrameInspector::detect): unclassified defects, or the site ends `error` when the
-/// registration is unreliable. `pyramid` (optional): kernels::golden_pyramid(golden).
+/// and detects (FrameInspector::detect): unclassified defects, or the site ends `unreliable` when
+/// the registration is. `pyramid` (optional): kernels::golden_pyramid(golden).
 void detect_stage(Work& work, const inspect::FrameInspector& inspector, const cv::Mat& golden,
                   const Checkpoint& cp, const kernels::GoldenPyramid* pyramid = nullptr);
 

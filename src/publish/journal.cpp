@@ -80,6 +80,7 @@ void Journal::store_site_locked(SiteResult& result) {
   emit_locked("site", std::move(fields));
   ++progress_.sites_published;
   if (result.status == SiteStatus::done) ++progress_.sites_done;
+  if (result.status == SiteStatus::unreliable) ++progress_.sites_unreliable;
   progress_.defects += static_cast<int>(result.defects.size());
   progress_.elapsed_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();

@@ -36,6 +36,8 @@ struct Summary {
   bool complete = false;
   int inspected = 0;
   int planned = 0;
+  int unreliable = 0;  // sites not registered well enough to compare
+  int errors = 0;
 };
 
 Summary summarise(const std::vector<SiteResult>& sites, const RunGeometry& g,
@@ -68,6 +70,10 @@ Summary summarise(const std::vector<SiteResult>& sites, const RunGeometry& g,
   s.ndefdie = static_cast<int>(defective.size());
   s.inspected = inspected_sites(sites);
   s.planned = static_cast<int>(sites.size());
+  for (const auto& site : sites) {
+    s.unreliable += site.status == SiteStatus::unreliable ? 1 : 0;
+    s.errors += site.status == SiteStatus::error ? 1 : 0;
+  }
   s.area_per_test_um2 = s.inspected * inspected_area_per_site_um2(g);
   s.density_per_cm2 = defect_density_per_cm2(g, sites);
   s.complete = completely_inspected(sites);
@@ -107,8 +113,15 @@ std::string status_word(const Summary& s) {
   return s.complete ? "COMPLETE" : "INCOMPLETE";
 }
 std::string status_note(const Summary& s) {
-  return std::to_string(s.inspected) + " of " + std::to_string(s.planned) +
-         " planned sites inspected";
+  std::string note =
+      std::to_string(s.inspected) + " of " + std::to_string(s.planned) + " planned sites inspected";
+  if (s.unreliable > 0) {
+    note += "; " + std::to_string(s.unreliable) +
+            " unreliable (not registered well enough to "
+            "compare, so not clean)";
+  }
+  if (s.errors > 0) note += "; " + std::to_string(s.errors) + " error";
+  return note;
 }
 
 struct Header {

@@ -26,6 +26,7 @@ const cv::Scalar kInk(20, 20, 20);
 const cv::Scalar kDone(170, 230, 170);
 const cv::Scalar kNotInspected(120, 190, 250);
 const cv::Scalar kError(150, 150, 240);
+const cv::Scalar kUnreliable(220, 140, 200);  // violet: acquired but not comparable, never clean
 
 // Distinct, saturated BGR colours for class numbers 0, 1, 2, ... (cycled past the end).
 cv::Scalar class_colour(int number) {
@@ -78,11 +79,20 @@ cv::Mat draw_wafer_map(const RunRecord& run, const std::vector<SiteResult>& site
   // only, so dies on the edge are clipped to the wafer and nothing spills into the title.
   cv::Mat layer(img.size(), img.type(), kWafer);
 
-  // Shade the dies of the run by their sites' outcome: done beats error beats not inspected when
-  // a die was visited more than once.
+  // Shade the dies of the run by their sites' outcome: done beats unreliable beats error beats
+  // not inspected when a die was visited more than once.
   std::map<std::pair<int, int>, SiteStatus> die_status;
   const auto rank = [](SiteStatus s) {
-    return s == SiteStatus::done ? 3 : s == SiteStatus::error ? 2 : 1;
+    switch (s) {
+      case SiteStatus::done:
+        return 4;
+      case SiteStatus::unreliable:
+        return 3;
+      case SiteStatus::error:
+        return 2;
+      default:
+        return 1;
+    }
   };
   for (const auto& s : sites) {
     const std::pair<int, int> die{s.site.die_i, s.site.die_j};
@@ -91,9 +101,10 @@ cv::Mat draw_wafer_map(const RunRecord& run, const std::vector<SiteResult>& site
   }
   for (const auto& [die, status] : die_status) {
     const cv::Point2d c = die_corner_um(g, die.first, die.second);
-    const cv::Scalar fill = status == SiteStatus::done    ? kDone
-                            : status == SiteStatus::error ? kError
-                                                          : kNotInspected;
+    const cv::Scalar fill = status == SiteStatus::done         ? kDone
+                            : status == SiteStatus::unreliable ? kUnreliable
+                            : status == SiteStatus::error      ? kError
+                                                               : kNotInspected;
     cv::rectangle(layer, m.at(c.x, c.y + g.die_pitch_y_um), m.at(c.x + g.die_pitch_x_um, c.y), fill,
                   cv::FILLED);
   }
@@ -162,6 +173,7 @@ cv::Mat draw_wafer_map(const RunRecord& run, const std::vector<SiteResult>& site
   swatch(kDone, "inspected", false);
   swatch(kNotInspected, "not inspected", false);
   swatch(kError, "error", false);
+  swatch(kUnreliable, "unreliable (not clean)", false);
   swatch(kWafer, "not in recipe", false);
   y += 10;
   text(img, "Defects by class", {x, y}, 0.55, 2);

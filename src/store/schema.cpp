@@ -104,14 +104,61 @@ CREATE TABLE IF NOT EXISTS hardware_resets (
 CREATE TABLE IF NOT EXISTS run_owners (run_id INTEGER PRIMARY KEY, lock_path TEXT NOT NULL);
 )sql";
 
+// Version 4: a site can end `unreliable` (a frame not registered well enough to compare), and
+// the runs table counts those sites. SQLite cannot change a CHECK in place, so the sites table is
+// rebuilt (SQLite's documented procedure: new table, copy, drop, rename) with the same columns in
+// the same order; ensure_schema() turns foreign keys off around it, else the DROP would delete
+// every stored defect through ON DELETE CASCADE.
+constexpr const char* kMigrateV3toV4 = R"sql(
+CREATE TABLE sites_v4 (
+  run_id           INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  idx              INTEGER NOT NULL CHECK (idx >= 0),
+  name             TEXT    NOT NULL,
+  die_i            INTEGER NOT NULL,
+  die_j            INTEGER NOT NULL,
+  x_um             REAL    NOT NULL,
+  y_um             REAL    NOT NULL,
+  status           TEXT    NOT NULL
+                   CHECK (status IN ('not_started', 'done', 'incomplete', 'error', 'unreliable')),
+  reason           TEXT    NOT NULL DEFAULT '',
+  align_dx         INTEGER NOT NULL DEFAULT 0,
+  align_dy         INTEGER NOT NULL DEFAULT 0,
+  align_confidence REAL    NOT NULL DEFAULT 0,
+  PRIMARY KEY (run_id, idx)
+);
+INSERT INTO sites_v4 SELECT * FROM sites;
+DROP TABLE sites;
+ALTER TABLE sites_v4 RENAME TO sites;
+ALTER TABLE runs ADD COLUMN sites_unreliable INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // kMigrations[v] takes a version v database to version v + 1 (version 0: an empty file).
 constexpr std::array<const char*, kSchemaVersion> kMigrations{kSchemaV1, kMigrateV1toV2,
-                                                              kMigrateV2toV3};
+                                                              kMigrateV2toV3, kMigrateV3toV4};
+
+// Foreign keys off for the life of the object (a no-op inside a transaction, so it must enclose
+// one), back on after.
+class ForeignKeysOff {
+ public:
+  explicit ForeignKeysOff(Database& db) : db_(db) { db_.exec("PRAGMA foreign_keys=OFF"); }
+  ~ForeignKeysOff() {
+    try {
+      db_.exec("PRAGMA foreign_keys=ON");
+    } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw; the next
+    }                // statement on this connection reports a broken database
+  }
+  ForeignKeysOff(const ForeignKeysOff&) = delete;
+  ForeignKeysOff& operator=(const ForeignKeysOff&) = delete;
+
+ private:
+  Database& db_;
+};
 
 }  // namespace
 
 void ensure_schema(Database& db) {
   if (db.query_int("PRAGMA user_version") == kSchemaVersion) return;
+  const ForeignKeysOff off(db);  // before the transaction: see kMigrateV3toV4
   // Re-check under the write lock: another connection may have created the schema meanwhile.
   Transaction tx(db);
   const std::int64_t version = db.query_int("PRAGMA user_version");
@@ -123,6 +170,9 @@ void ensure_schema(Database& db) {
   }
   for (auto v = static_cast<std::size_t>(version); v < kMigrations.size(); ++v) {
     db.exec(kMigrations[v]);
+  }
+  if (db.query_int("SELECT COUNT(*) FROM pragma_foreign_key_check") != 0) {
+    db.fail("schema", "the migrated database has rows whose references are broken");
   }
   db.exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
   tx.commit();

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -29,10 +30,10 @@ constexpr const char* kRunColumns =
     "id, recipe_name, recipe_path, state, stop_reason, started_at, ended_at, sites_total, "
     "sites_done, sites_incomplete, sites_error, sites_not_started, defects, graph_quiet_ms, "
     "hardware_safe_ms, message, owner_pid, set_path, graph_path, model_path, "
-    "COALESCE(resumed_at, ''), resume_count";
+    "COALESCE(resumed_at, ''), resume_count, sites_unreliable";
 
 // Recounts a run's sites by status and its defects from the tables (?1 = run id; ?2..?5 = the
-// names of done, incomplete, error and not_started, bound by recount()).
+// names of done, incomplete, error, not_started and unreliable, bound by recount()).
 constexpr const char* kRecount = R"sql(
 UPDATE runs SET
   sites_total       = (SELECT COUNT(*) FROM sites WHERE run_id = ?1),
@@ -40,6 +41,7 @@ UPDATE runs SET
   sites_incomplete  = (SELECT COUNT(*) FROM sites WHERE run_id = ?1 AND status = ?3),
   sites_error       = (SELECT COUNT(*) FROM sites WHERE run_id = ?1 AND status = ?4),
   sites_not_started = (SELECT COUNT(*) FROM sites WHERE run_id = ?1 AND status = ?5),
+  sites_unreliable  = (SELECT COUNT(*) FROM sites WHERE run_id = ?1 AND status = ?6),
   defects           = (SELECT COUNT(*) FROM defects WHERE run_id = ?1)
 WHERE id = ?1
 )sql";
@@ -93,6 +95,7 @@ RunRecord read_run_row(const Database& db, const Statement& s) {
   r.model_path = s.column_text(19);
   r.resumed_at = s.column_text(20);
   r.resume_count = static_cast<int>(s.column_int(21));
+  r.sites.unreliable = static_cast<int>(s.column_int(22));
   return r;
 }
 
@@ -109,6 +112,7 @@ void recount(Database& db, RunId id) {
       .bind_text(3, to_string(SiteStatus::incomplete))
       .bind_text(4, to_string(SiteStatus::error))
       .bind_text(5, to_string(SiteStatus::not_started))
+      .bind_text(6, to_string(SiteStatus::unreliable))
       .run();
 }
 
@@ -192,14 +196,45 @@ void Store::set_state(RunId id, RunState state, StopReason reason, const std::st
   require_run_changed(db, id, "set_state");
 }
 
-void Store::store_site(RunId id, SiteResult& site) {
-  Database& db = impl_->db;
-  const int idx = site.site.index;
-  // Ids go into a copy and reach `site` only after the commit: a failed store leaves it as it was.
-  std::vector<int> ids;
-  ids.reserve(site.defects.size());
+namespace {
 
-  Transaction tx(db);
+// The runs column that counts sites of `status`.
+const char* count_column(SiteStatus status) {
+  switch (status) {
+    case SiteStatus::not_started:
+      return "sites_not_started";
+    case SiteStatus::done:
+      return "sites_done";
+    case SiteStatus::incomplete:
+      return "sites_incomplete";
+    case SiteStatus::error:
+      return "sites_error";
+    case SiteStatus::unreliable:
+      return "sites_unreliable";
+  }
+  return "sites_error";
+}
+
+// What a site row held before it is stored again: its status (none if there was no row) and how
+// many defects it kept.
+struct StoredSite {
+  std::optional<SiteStatus> status;
+  std::int64_t defects = 0;
+};
+
+StoredSite stored_site(Database& db, RunId id, int idx) {
+  Statement s(db,
+              "SELECT status, (SELECT COUNT(*) FROM defects WHERE run_id = ?1 AND site_idx = ?2) "
+              "FROM sites WHERE run_id = ?1 AND idx = ?2");
+  s.bind_int(1, id).bind_int(2, idx);
+  StoredSite out;
+  if (!s.step()) return out;
+  out.status = parse_enum<SiteStatus>(db, s.column_text(0), site_status_from_string, "site status");
+  out.defects = s.column_int(1);
+  return out;
+}
+
+void upsert_site(Database& db, RunId id, const SiteResult& site) {
   Statement(db,
             "INSERT INTO sites (run_id, idx, name, die_i, die_j, x_um, y_um, status, reason, "
             "align_dx, align_dy, align_confidence) "
@@ -210,7 +245,7 @@ void Store::store_site(RunId id, SiteResult& site) {
             "align_dx = excluded.align_dx, align_dy = excluded.align_dy, "
             "align_confidence = excluded.align_confidence")
       .bind_int(1, id)
-      .bind_int(2, idx)
+      .bind_int(2, site.site.index)
       .bind_text(3, site.site.name)
       .bind_int(4, site.site.die_i)
       .bind_int(5, site.site.die_j)
@@ -222,24 +257,28 @@ void Store::store_site(RunId id, SiteResult& site) {
       .bind_int(11, site.align_dy)
       .bind_real(12, site.align_confidence)
       .run();
+}
 
+// Replaces the defects of site `idx` with `defects`; returns the ids they were stored under.
+std::vector<int> replace_defects(Database& db, RunId id, int idx,
+                                 const std::vector<Defect>& defects) {
   // Re-storing a site (a resumed run) replaces its defects; it never adds a second copy.
   Statement(db, "DELETE FROM defects WHERE run_id = ?1 AND site_idx = ?2")
       .bind_int(1, id)
       .bind_int(2, idx)
       .run();
-
   Statement next(db, "SELECT COALESCE(MAX(id), 0) + 1 FROM defects WHERE run_id = ?1");
   next.bind_int(1, id);
   next.step();
   auto next_id = next.column_int(0);
-
+  std::vector<int> ids;
+  ids.reserve(defects.size());
   Statement insert(db,
                    "INSERT INTO defects (run_id, id, site_idx, x, y, w, h, area_px, centroid_x, "
                    "centroid_y, elongation, fill, polarity, contrast, max_contrast, class_name, "
                    "confidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
                    "?14, ?15, ?16, ?17)");
-  for (const Defect& d : site.defects) {
+  for (const Defect& d : defects) {
     const BlobFeatures& f = d.features;
     insert.reset();
     insert.bind_int(1, id)
@@ -262,9 +301,39 @@ void Store::store_site(RunId id, SiteResult& site) {
         .run();
     ids.push_back(static_cast<int>(next_id++));
   }
-  recount(db, id);
-  tx.commit();
+  return ids;
+}
 
+// Moves the run's counts from what the site held to what it holds now: constant work per site,
+// however many sites the run has (a full recount is for the run's start and end).
+void adjust_counts(Database& db, RunId id, const StoredSite& was, SiteStatus now,
+                   std::int64_t defects) {
+  std::string sql = "UPDATE runs SET defects = defects + ?2";
+  if (!was.status) {
+    sql += ", sites_total = sites_total + 1";
+  } else if (*was.status != now) {
+    const std::string old_column = count_column(*was.status);
+    sql += ", " + old_column + " = " + old_column + " - 1";
+  }
+  if (!was.status || *was.status != now) {
+    const std::string new_column = count_column(now);
+    sql += ", " + new_column + " = " + new_column + " + 1";
+  }
+  sql += " WHERE id = ?1";
+  Statement(db, sql.c_str()).bind_int(1, id).bind_int(2, defects - was.defects).run();
+}
+
+}  // namespace
+
+void Store::store_site(RunId id, SiteResult& site) {
+  Database& db = impl_->db;
+  Transaction tx(db);
+  const StoredSite was = stored_site(db, id, site.site.index);
+  upsert_site(db, id, site);
+  // Ids go into a copy and reach `site` only after the commit: a failed store leaves it as it was.
+  const std::vector<int> ids = replace_defects(db, id, site.site.index, site.defects);
+  adjust_counts(db, id, was, site.status, static_cast<std::int64_t>(ids.size()));
+  tx.commit();
   for (std::size_t k = 0; k < ids.size(); ++k) site.defects[k].id = ids[k];
 }
 
@@ -455,6 +524,9 @@ SiteCounts Store::count_sites(RunId id) const {
         break;
       case SiteStatus::error:
         c.error += n;
+        break;
+      case SiteStatus::unreliable:
+        c.unreliable += n;
         break;
     }
   }

@@ -114,13 +114,19 @@ class RunFixture : public ::testing::Test {
           ++c.not_started;
           EXPECT_TRUE(s.defects.empty());
           break;
+        case SiteStatus::unreliable:
+          ++c.unreliable;
+          EXPECT_TRUE(s.defects.empty()) << "an unreliable site keeps no defects";
+          EXPECT_FALSE(s.reason.empty());
+          break;
       }
     }
-    EXPECT_EQ(c.done + c.incomplete + c.error + c.not_started, c.total);
+    EXPECT_EQ(c.done + c.incomplete + c.error + c.not_started + c.unreliable, c.total);
     EXPECT_EQ(r.sites.done, c.done);
     EXPECT_EQ(r.sites.incomplete, c.incomplete);
     EXPECT_EQ(r.sites.error, c.error);
     EXPECT_EQ(r.sites.not_started, c.not_started);
+    EXPECT_EQ(r.sites.unreliable, c.unreliable);
   }
 
   /// The hardware ended safe: light off, stage parked, camera released, every step ran.

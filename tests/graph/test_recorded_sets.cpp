@@ -125,6 +125,38 @@ TEST_F(RecordedSetTest, BadFramesEndTheirSitesAsErrorsAndTheRunGoesOn) {
   }
 }
 
+TEST_F(RecordedSetTest, ColourAndSixteenBitFramesAreReadByTheRule) {
+  record_live();
+  const Manifest set = load_manifest(dir_.path() / "set");
+  Store* offline = nullptr;
+  const RunReport before = reprocess(set, &offline);
+  const auto grey_defects = offline->sites(before.id)[5].defects.size();
+  // Site 5's frame as 16-bit (v * 257: the full-range rule brings back v exactly) and site 6's as
+  // real colour whose BT.601 luma is the grey frame (B and R differ, G carries the rest).
+  const cv::Mat grey5 = cv::imread(set.frames[5].image.string(), cv::IMREAD_UNCHANGED);
+  ASSERT_EQ(grey5.type(), CV_8UC1);
+  cv::Mat wide;
+  grey5.convertTo(wide, CV_16U, 257.0);
+  ASSERT_TRUE(cv::imwrite(set.frames[5].image.string(), wide));
+  const cv::Mat grey6 = cv::imread(set.frames[6].image.string(), cv::IMREAD_UNCHANGED);
+  const auto grey6_defects = offline->sites(before.id)[6].defects.size();
+  cv::Mat colour;
+  cv::merge(std::vector<cv::Mat>{grey6, grey6, grey6}, colour);
+  colour.forEach<cv::Vec3b>([](cv::Vec3b& p, const int*) {
+    // +10 blue and -4 red move Y by 0.114 * 10 - 0.299 * 4 = -0.056: it rounds back to the grey.
+    if (p[0] < 4 || p[0] > 245) return;
+    p[0] = static_cast<std::uint8_t>(p[0] + 10);
+    p[2] = static_cast<std::uint8_t>(p[2] - 4);
+  });
+  ASSERT_TRUE(cv::imwrite(set.frames[6].image.string(), colour));
+  const RunReport after = reprocess(set, &offline);
+  const auto sites = offline->sites(after.id);
+  EXPECT_EQ(sites[5].status, SiteStatus::done) << sites[5].reason;
+  EXPECT_EQ(sites[5].defects.size(), grey_defects);
+  EXPECT_EQ(sites[6].status, SiteStatus::done) << sites[6].reason;
+  EXPECT_EQ(sites[6].defects.size(), grey6_defects);
+}
+
 TEST_F(RecordedSetTest, AGreyFrameSavedAsColourIsReadAsGrey) {
   record_live();
   const Manifest set = load_manifest(dir_.path() / "set");
@@ -132,7 +164,7 @@ TEST_F(RecordedSetTest, AGreyFrameSavedAsColourIsReadAsGrey) {
   const RunReport before = reprocess(set, &offline);
   const auto grey_defects = offline->sites(before.id)[4].defects.size();
   // Site 4's frame again, as a 3-channel PNG with identical channels (4 of the DeepPCB JPEGs are
-  // stored so): the same frame, the same defects. Real colour stays an error (test_bad_input).
+  // stored so): the same frame, the same defects.
   const fs::path frame = set.frames[4].image;
   const cv::Mat grey = cv::imread(frame.string(), cv::IMREAD_UNCHANGED);
   ASSERT_EQ(grey.type(), CV_8UC1);

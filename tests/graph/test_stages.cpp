@@ -1,8 +1,10 @@
 // The preprocess node body: it reads the camera's frame without writing it (the simulated camera
 // hands the same pool buffer to several frames in flight), writes into a reused frame buffer, and
 // gives that buffer back when the site is aborted. The detect node body with a model that registers
-// locally: a real pair is done with its defects, the same frame against another board's template
-// ends its site as an error that says why, never done and clean.
+// locally: a real pair is done with its defects; the same frame against another board's template,
+// a blank frame and a frame whose halves moved apart beyond the search end their sites
+// `unreliable` with a reason, never done and clean; a frame of another size than its reference is
+// `unreliable` at preprocess; halves off by a few pixels are registered and found clean.
 #include "base/frame_buffers.hpp"
 #include "kernels/median3.hpp"
 #include "pipeline/stages.hpp"
@@ -66,6 +68,20 @@ TEST(PreprocessStage, ReadsTheFrameWithoutWritingIt) {
   EXPECT_EQ(cv::countNonZero(w.image != expected), 0);
 }
 
+TEST(PreprocessStage, AFrameOfAnotherSizeThanItsReferenceIsUnreliableAndABadTypeAnError) {
+  Work other_size = work_on(cv::Mat(kHeight, kWidth + 2, CV_8UC1, cv::Scalar(9)));
+  preprocess_stage(other_size, inspector(), golden(), cv::Mat(), Checkpoint{});
+  EXPECT_FALSE(other_size.processing);
+  EXPECT_EQ(other_size.result.status, SiteStatus::unreliable);
+  EXPECT_NE(other_size.result.reason.find("72x45 does not match its 70x45 reference"),
+            std::string::npos)
+      << other_size.result.reason;
+  Work bad_type = work_on(cv::Mat(kHeight, kWidth, CV_16UC1, cv::Scalar(9)));
+  preprocess_stage(bad_type, inspector(), golden(), cv::Mat(), Checkpoint{});
+  EXPECT_EQ(bad_type.result.status, SiteStatus::error);
+  EXPECT_NE(bad_type.result.reason.find("bad frame"), std::string::npos) << bad_type.result.reason;
+}
+
 TEST(PreprocessStage, WritesIntoABufferAnEarlierSiteLetGoOf) {
   const cv::Mat frame = noise_frame();
   Work first = work_on(frame);
@@ -108,28 +124,66 @@ cv::Mat deeppcb(const std::string& file) {
                     cv::IMREAD_GRAYSCALE);
 }
 
-TEST(DetectStage, AFrameRegisteredAgainstAnotherBoardIsAnErrorNotClean) {
-  const auto model = classify::Classifier::load(std::filesystem::path(WS_SOURCE_DIR) / "data" /
-                                                "models" / "deeppcb.json");
-  ASSERT_TRUE(model.detection().has_value());
-  ASSERT_GT(model.detection()->register_tile_px, 0);
+const classify::Classifier& deeppcb_model() {
+  static const auto kModel = classify::Classifier::load(std::filesystem::path(WS_SOURCE_DIR) /
+                                                        "data" / "models" / "deeppcb.json");
+  return kModel;
+}
+
+// `frame` against `reference` through the detect stage of the shipped DeepPCB model.
+Work detect_against(const cv::Mat& frame, const cv::Mat& reference) {
+  const auto shipped = inspect::FrameInspector::for_model(deeppcb_model(), Recipe{}.detection);
+  Work w = work_on(frame);
+  w.reference = reference;
+  detect_stage(w, shipped, cv::Mat(), Checkpoint{});
+  return w;
+}
+
+void expect_unreliable(const Work& w) {
+  EXPECT_FALSE(w.processing);
+  EXPECT_EQ(w.result.status, SiteStatus::unreliable) << w.result.reason;
+  EXPECT_TRUE(w.result.defects.empty());
+  EXPECT_NE(w.result.reason.find("registration unreliable"), std::string::npos) << w.result.reason;
+}
+
+// `img` with the columns from `x0` on moved right by `dx` (the left part stays): a scan whose
+// halves moved apart.
+cv::Mat shift_right_part(const cv::Mat& img, int x0, int dx) {
+  cv::Mat out = img.clone();
+  img(cv::Rect(x0, 0, img.cols - x0 - dx, img.rows))
+      .copyTo(out(cv::Rect(x0 + dx, 0, img.cols - x0 - dx, img.rows)));
+  return out;
+}
+
+TEST(DetectStage, AFrameRegisteredAgainstAnotherBoardIsUnreliableNotClean) {
+  ASSERT_TRUE(deeppcb_model().detection().has_value());
+  ASSERT_GT(deeppcb_model().detection()->register_tile_px, 0);
   const cv::Mat frame = deeppcb("77000000_test.jpg");
   ASSERT_FALSE(frame.empty());
-  const auto shipped = inspect::FrameInspector::for_model(model, Recipe{}.detection);
-  Work own = work_on(frame);
-  own.reference = deeppcb("77000000_temp.jpg");
-  detect_stage(own, shipped, cv::Mat(), Checkpoint{});
+  const Work own = detect_against(frame, deeppcb("77000000_temp.jpg"));
   EXPECT_TRUE(own.processing) << own.result.reason;
   EXPECT_FALSE(own.result.defects.empty());
+  expect_unreliable(detect_against(frame, deeppcb("92000000_temp.jpg")));
+}
 
-  Work other = work_on(frame);
-  other.reference = deeppcb("92000000_temp.jpg");
-  detect_stage(other, shipped, cv::Mat(), Checkpoint{});
-  EXPECT_FALSE(other.processing);
-  EXPECT_EQ(other.result.status, SiteStatus::error);
-  EXPECT_TRUE(other.result.defects.empty());
-  EXPECT_NE(other.result.reason.find("registration unreliable"), std::string::npos)
-      << other.result.reason;
+TEST(DetectStage, ABlankFrameIsUnreliableNotClean) {
+  const cv::Mat temp = deeppcb("77000000_temp.jpg");
+  for (const int level : {0, 255}) {
+    expect_unreliable(detect_against(cv::Mat(temp.size(), CV_8UC1, cv::Scalar(level)), temp));
+  }
+}
+
+TEST(DetectStage, HalvesMovedApartAreRegisteredOrUnreliableNeverArtefacts) {
+  const cv::Mat temp = deeppcb("77000001_temp.jpg");
+  const cv::Mat test = deeppcb("77000001_test.jpg");
+  const Work whole = detect_against(test, temp);
+  ASSERT_TRUE(whole.processing) << whole.result.reason;
+  // A few pixels: the local model follows each half; no more defects than the pair has.
+  const Work near = detect_against(shift_right_part(test, 320, 3), temp);
+  ASSERT_TRUE(near.processing) << near.result.reason;
+  EXPECT_LE(near.result.defects.size(), whole.result.defects.size() + 1);
+  // Far beyond the search of every tile: not comparable, so unreliable (not dozens of edges).
+  expect_unreliable(detect_against(shift_right_part(test, 320, 40), temp));
 }
 
 }  // namespace

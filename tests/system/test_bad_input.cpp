@@ -242,16 +242,16 @@ const std::vector<BadImage>& bad_images() {
       {"WrongSize",
        [](const fs::path& p) { cv::imwrite(p.string(), cv::Mat(32, 48, CV_8UC1, cv::Scalar(9))); },
        "is 48x32, expected 64x64"},
-      {"WrongDepth16Bit",
+      {"FloatingPoint",  // a 32-bit float TIFF under the frame's name: no rule makes it grey
        [](const fs::path& p) {
-         cv::imwrite(p.string(), cv::Mat(kSize, kSize, CV_16UC1, cv::Scalar(900)));
+         std::vector<uchar> bytes;
+         ASSERT_TRUE(
+             cv::imencode(".tiff", cv::Mat(kSize, kSize, CV_32FC1, cv::Scalar(0.5)), bytes));
+         std::ofstream(p, std::ios::binary)
+             .write(reinterpret_cast<const char*>(bytes.data()),
+                    static_cast<std::streamsize>(bytes.size()));
        },
-       "is not 8-bit grey"},
-      {"Colour",
-       [](const fs::path& p) {
-         cv::imwrite(p.string(), cv::Mat(kSize, kSize, CV_8UC3, cv::Scalar(1, 2, 3)));
-       },
-       "is not 8-bit grey"},
+       "is not an 8- or 16-bit image of 1 to 4 channels"},
   };
   return kinds;
 }

@@ -112,16 +112,20 @@ TEST(SetImages, TruncatedPngIsNotDecodable) {
             "frame file '" + file.string() + "' is not a decodable image (corrupt or truncated)");
 }
 
-// libjpeg decodes a JPEG cut in its scan data (padding the rest with grey); the reader does not.
-TEST(SetImages, TruncatedJpegIsNotDecodable) {
+// libjpeg decodes a JPEG cut in its scan data (padding the rest with grey, with a warning); the
+// reader refuses it, saying it is truncated.
+TEST(SetImages, TruncatedJpegIsRefusedAsTruncated) {
   TempDir d;
   cv::Mat noise(240, 320, CV_8UC1);
   cv::randu(noise, 0, 256);
   const fs::path file = write(d / "cut.jpg", noise);
   ASSERT_TRUE(read_set_image(file, SetImageRole::frame, std::nullopt).ok()) << "whole, it reads";
   fs::resize_file(file, fs::file_size(file) * 9 / 10);
+  EXPECT_FALSE(cv::imread(file.string(), cv::IMREAD_UNCHANGED).empty())
+      << "libjpeg alone decodes what is left";
   EXPECT_EQ(read_set_image(file, SetImageRole::frame, std::nullopt).error,
-            "frame file '" + file.string() + "' is not a decodable image (corrupt or truncated)");
+            "frame file '" + file.string() +
+                "' is a truncated JPEG (it ends before its end-of-image marker)");
 }
 
 TEST(SetImages, WrongSizeSaysBoth) {
@@ -135,14 +139,25 @@ TEST(SetImages, WrongSizeSaysBoth) {
 
 TEST(SetImages, WrongTypeIsNamedWithTheOpenCvType) {
   TempDir d;
-  const fs::path deep = write(d / "deep.png", cv::Mat(kSize, CV_16UC1, cv::Scalar(900)));
-  EXPECT_EQ(frame_error(deep), "frame file '" + deep.string() +
-                                   "' is not 8-bit grey (OpenCV type " + std::to_string(CV_16UC1) +
-                                   ")");
-  const fs::path colour = write(d / "colour.png", cv::Mat(kSize, CV_8UC3, cv::Scalar(1, 2, 3)));
-  EXPECT_NE(
-      frame_error(colour).find("' is not 8-bit grey (OpenCV type " + std::to_string(CV_8UC3) + ")"),
-      std::string::npos);
+  const fs::path real = d / "real.tiff";  // 32-bit float: no rule makes it grey
+  ASSERT_TRUE(cv::imwrite(real.string(), cv::Mat(kSize, CV_32FC1, cv::Scalar(0.5))));
+  EXPECT_EQ(frame_error(real),
+            "frame file '" + real.string() +
+                "' is not an 8- or 16-bit image of 1 to 4 channels (OpenCV type " +
+                std::to_string(CV_32FC1) + ")");
+}
+
+TEST(SetImages, SixteenBitAndColourAreReadByTheRule) {
+  TempDir d;
+  const fs::path deep = write(d / "deep.png", cv::Mat(kSize, CV_16UC1, cv::Scalar(257 * 9)));
+  const SetImage wide = read_set_image(deep, SetImageRole::frame, kSize);
+  ASSERT_TRUE(wide.ok()) << wide.error;
+  EXPECT_EQ(wide.image.type(), CV_8UC1);
+  EXPECT_EQ(cv::countNonZero(wide.image != 9), 0);
+  const fs::path colour = write(d / "colour.png", cv::Mat(kSize, CV_8UC3, cv::Scalar(0, 0, 255)));
+  const SetImage red = read_set_image(colour, SetImageRole::frame, kSize);
+  ASSERT_TRUE(red.ok()) << red.error;
+  EXPECT_EQ(cv::countNonZero(red.image != 76), 0);  // 0.299 * 255
 }
 
 TEST(SetImages, GreySavedAsColourIsGrey) {

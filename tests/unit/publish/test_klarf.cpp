@@ -330,6 +330,20 @@ TEST(Klarf18, SyntheticRunParsesBackInNanometres) {
   EXPECT_NE(unquote(status.at(2)).find("2 of 3"), std::string::npos);
 }
 
+TEST(Klarf18, AnUnreliableSiteMakesTheInspectionIncompleteAndIsNamed) {
+  auto r = synthetic_run();
+  r.sites[1].status = SiteStatus::unreliable;
+  r.run.state = RunState::completed;
+  r.run.stop_reason = StopReason::none;
+  const auto text = export_text(r.run, r.sites, synthetic_geometry(), publish::KlarfVersion::v1_8);
+  const Record18 file = Reader18(text).file();
+  const auto& status = file.child("LotRecord").child("WaferRecord").fields.at("InspectionStatus");
+  EXPECT_EQ(unquote(status.at(0)), "INCOMPLETE");
+  EXPECT_NE(unquote(status.at(2)).find("2 of 3 planned sites inspected; 1 unreliable"),
+            std::string::npos)
+      << unquote(status.at(2));
+}
+
 TEST(Klarf18, AllDoneRunIsComplete) {
   auto r = synthetic_run();
   r.sites[1].status = SiteStatus::done;

@@ -54,6 +54,22 @@ TEST(WaferMap, SyntheticRunHasRequestedSizeAndIsNotBlank) {
   EXPECT_TRUE(has_colour(img, {200, 60, 20}));
 }
 
+TEST(WaferMap, AnUnreliableSiteHasItsOwnColourOnTheWafer) {
+  auto r = synthetic_run();
+  const cv::Vec3b violet(220, 140, 200);
+  const publish::WaferMapOptions size{.width = 800, .height = 600};
+  const auto wafer_part = [&](const cv::Mat& img) {  // left of the legend (260 px wide)
+    return img.colRange(0, img.cols - 260);
+  };
+  EXPECT_FALSE(has_colour(
+      wafer_part(publish::draw_wafer_map(r.run, r.sites, synthetic_geometry(), size)), violet));
+  r.sites[1].status = SiteStatus::unreliable;
+  const cv::Mat img = publish::draw_wafer_map(r.run, r.sites, synthetic_geometry(), size);
+  EXPECT_TRUE(has_colour(wafer_part(img), violet));
+  EXPECT_FALSE(has_colour(wafer_part(img), {120, 190, 250}))  // it was the only not-inspected die
+      << "an unreliable die is not shaded as not inspected";
+}
+
 TEST(WaferMap, TooSmallIsRefused) {
   const auto r = synthetic_run();
   EXPECT_THROW((void)publish::draw_wafer_map(r.run, r.sites, synthetic_geometry(),

@@ -1,7 +1,8 @@
-// Opening a store written by the previous schema version (2): it is migrated to the current one,
-// its runs are intact, and its schema ends identical to that of a store created new. The old file
-// is built here from the version 2 DDL as raw SQL, as the previous program left it: with or
-// without the three tables that program created outside any migration.
+// Opening a store written by an earlier schema version (2): it is migrated to the current one
+// (version 4 rebuilds the sites table), its runs and defects are intact, and its schema ends
+// identical to that of a store created new. The old file is built here from the version 2 DDL as
+// raw SQL, as the previous program left it: with or without the three tables that program created
+// outside any migration.
 #include "store_fixture.hpp"
 
 #include "store/schema.hpp"
@@ -177,6 +178,21 @@ TEST_P(SchemaUpgradeTest, PreviousVersionFileIsMigratedIntactAndEndsLikeANewOne)
     // The tables version 3 adds are there and usable.
     store.set_run_owner(7, "/tmp/run7.lock");
     EXPECT_EQ(store.unfinished_runs().size(), 0U);
+    // Version 4: a site can be stored unreliable, and the run counts it; the rebuilt sites table
+    // kept the defects that reference it.
+    SiteResult bad;
+    bad.site = sites[1].site;
+    bad.status = SiteStatus::unreliable;
+    bad.reason = "registration unreliable: blank frame";
+    store.store_site(7, bad);
+    const auto after = store.run(7);
+    ASSERT_TRUE(after.has_value());
+    EXPECT_EQ(after->sites.unreliable, 1);
+    EXPECT_EQ(after->sites.not_started, 0);
+    EXPECT_EQ(after->sites.done, 1);
+    EXPECT_EQ(after->defects, 1);
+    EXPECT_EQ(store.sites(7).at(1).status, SiteStatus::unreliable);
+    EXPECT_EQ(store.sites(7).at(0).defects.size(), 1U);
   }
   const std::vector<std::string> upgraded = schema_of(path_);
 
