@@ -16,9 +16,12 @@ namespace ws::classify {
 
 /// How a model decides (the file's "method").
 enum class Method {
-  lda,  ///< linear discriminant on standardised features; confidence = softmax posterior
-  tree  ///< CART decision tree (decision_tree.hpp); confidence = the leaf's share of its majority
-        ///< class, Laplace-smoothed: (count + 1) / (examples + classes)
+  lda,    ///< linear discriminant on standardised features; confidence = softmax posterior
+  tree,   ///< CART decision tree (decision_tree.hpp); confidence = the leaf's share of its majority
+  forest  ///< random forest: CART trees on bootstrap samples, a random subset of the features
+          ///< tried at each split; the class of the mean of the leaves' class shares, which is
+          ///< its confidence
+          ///< class, Laplace-smoothed: (count + 1) / (examples + classes)
 };
 /// "lda", "tree": the model file's "method".
 std::string_view to_string(Method method) noexcept;
@@ -31,6 +34,8 @@ struct TrainOptions {
   Method method = Method::lda;
   int tree_max_depth = 8;  ///< Method::tree: deepest split (root depth 0; decision_tree.hpp)
   int tree_min_leaf = 3;   ///< Method::tree: fewest training examples on each side of a split
+  int forest_trees = 64;   ///< Method::forest: trees (each also takes tree_max_depth, min_leaf)
+  int forest_max_features = 0;  ///< Method::forest: features tried per split (0: sqrt of all)
   /// Non-empty: examples with this label are what detection finds that is no defect (a blob on no
   /// true box); the model learns them as a class of its own and classify() drops the defects it
   /// puts there. Stored in the model ("reject_class"); a model with no such example has none.

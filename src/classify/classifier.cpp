@@ -1,10 +1,12 @@
 #include "waferscan/classifier.hpp"
 
 #include "base/name_table.hpp"
+#include "base/splitmix.hpp"
 #include "classify/decision_tree.hpp"
 #include "classify/features.hpp"
 #include "waferscan/error.hpp"
 
+#include <oneapi/tbb/parallel_for.h>
 #include <Eigen/Dense>
 #include <nlohmann/json.hpp>
 
@@ -394,22 +396,118 @@ struct TreeModel {
   }
 };
 
+// The rows of (x, y) sorted by label, then by their values: bootstrap samples drawn over this order
+// depend on the examples, not on the order they came in (a tree depends only on the rows it gets).
+std::vector<int> canonical_order(const Eigen::MatrixXd& x, const std::vector<int>& y) {
+  std::vector<int> order(y.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    if (y[a] != y[b]) return y[a] < y[b];
+    for (Eigen::Index c = 0; c < x.cols(); ++c) {
+      if (x(a, c) != x(b, c)) return x(a, c) < x(b, c);
+    }
+    return false;
+  });
+  return order;
+}
+
+// Method::forest: trees grown on bootstrap samples of the examples (tree t's sample and its split
+// features drawn from seed t: deterministic, and the same whatever the number of threads), each
+// split trying max_features features; a vote of the trees' leaf class shares.
+struct ForestModel {
+  static constexpr Method kMethod = Method::forest;
+  TreeParams params;
+  std::vector<DecisionTree> trees;
+
+  static ForestModel read(const Json& j, const std::vector<std::string>& features, Eigen::Index nc,
+                          const std::string& file) {
+    if (!j.contains("forest") || !j.at("forest").is_object() || !j.at("forest").contains("trees") ||
+        !j.at("forest").at("trees").is_array() || j.at("forest").at("trees").empty()) {
+      bad_model(file, "forest", "expected an object with a non-empty \"trees\" array");
+    }
+    const Json& f = j.at("forest");
+    if (!f.contains("max_features") || !f.at("max_features").is_number_integer() ||
+        f.at("max_features").get<int>() < 0) {
+      bad_model(file, "forest.max_features", "expected an integer >= 0");
+    }
+    ForestModel m;
+    for (const Json& t : f.at("trees")) {
+      m.trees.emplace_back();
+      read_tree(t, features, static_cast<int>(nc), file, m.params, m.trees.back());
+    }
+    m.params.max_features = f.at("max_features").get<int>();
+    return m;
+  }
+
+  static ForestModel train(const Eigen::MatrixXd& x, const std::vector<int>& y, Eigen::Index nc,
+                           const TrainOptions& options) {
+    if (options.forest_trees < 1 || options.forest_max_features < 0) {
+      throw std::invalid_argument("Classifier::train: a forest needs trees >= 1, features >= 0");
+    }
+    ForestModel m;
+    const auto all = static_cast<int>(x.cols());
+    m.params = {options.tree_max_depth, options.tree_min_leaf,
+                options.forest_max_features > 0
+                    ? std::min(options.forest_max_features, all)
+                    : std::max(1, static_cast<int>(std::lround(std::sqrt(all)))),
+                0};
+    m.trees.resize(static_cast<std::size_t>(options.forest_trees));
+    const std::vector<int> canon = canonical_order(x, y);
+    tbb::parallel_for(std::size_t{0}, m.trees.size(), [&](std::size_t t) {
+      TreeParams p = m.params;
+      p.seed = mix64(0x5EEDF0E5ULL + t);
+      std::vector<int> rows(y.size());
+      std::uint64_t state = p.seed;
+      for (int& r : rows) {
+        state = mix64(state);
+        r = canon[state % canon.size()];
+      }
+      m.trees[t] = DecisionTree::grow(x, y, std::move(rows), static_cast<int>(nc), p);
+    });
+    return m;
+  }
+
+  void write(Json& j, const std::vector<std::string>& features) const {
+    Json trees_json = Json::array();
+    for (const DecisionTree& t : trees) trees_json.push_back(tree_json(t, params, features));
+    j["forest"] = Json{{"max_features", params.max_features}, {"trees", std::move(trees_json)}};
+  }
+
+  // The class with the largest mean leaf share (the first, by class number, on a tie) and that
+  // mean.
+  [[nodiscard]] std::pair<std::size_t, double> decide(const Eigen::VectorXd& v,
+                                                      std::size_t classes) const {
+    std::vector<double> share(classes, 0.0);
+    for (const DecisionTree& t : trees) {
+      const TreeNode& leaf = t.leaf(v);
+      const double total = std::accumulate(leaf.counts.begin(), leaf.counts.end(), 0.0);
+      for (std::size_t k = 0; k < classes; ++k) share[k] += leaf.counts[k] / total;
+    }
+    const auto best = std::max_element(share.begin(), share.end());
+    return {static_cast<std::size_t>(best - share.begin()),
+            *best / static_cast<double>(trees.size())};
+  }
+};
+
 /// How a model decides: one type per Method, each reading, training, writing and deciding alone.
-using Rule = std::variant<LdaModel, TreeModel>;
+using Rule = std::variant<LdaModel, TreeModel, ForestModel>;
 
 Rule read_rule(Method method, const Json& j, const std::vector<std::string>& features,
                Eigen::Index nc, const std::string& file) {
   if (method == TreeModel::kMethod) return TreeModel::read(j, features, nc, file);
+  if (method == ForestModel::kMethod) return ForestModel::read(j, features, nc, file);
   return LdaModel::read(j, features, nc, file);
 }
 
 Rule train_rule(const TrainOptions& options, const Eigen::MatrixXd& x, const std::vector<int>& y,
                 Eigen::Index nc) {
   if (options.method == TreeModel::kMethod) return TreeModel::train(x, y, nc, options);
+  if (options.method == ForestModel::kMethod) return ForestModel::train(x, y, nc, options);
   return LdaModel::train(x, y, nc);
 }
 
-constexpr ws::detail::NameTable<Method, 2> kMethods{{{Method::lda, "lda"}, {Method::tree, "tree"}}};
+constexpr ws::detail::NameTable<Method, 3> kMethods{
+    {{Method::lda, "lda"}, {Method::tree, "tree"}, {Method::forest, "forest"}}};
 
 Method read_method(const Json& j, const std::string& file) {
   std::optional<Method> method;
@@ -417,9 +515,7 @@ Method read_method(const Json& j, const std::string& file) {
     method = method_from_string(j.at("method").get<std::string>());
   }
   if (!method) {
-    bad_model(file, "method",
-              "expected \"" + std::string(to_string(Method::lda)) + "\" or \"" +
-                  std::string(to_string(Method::tree)) + "\"");
+    bad_model(file, "method", "expected \"lda\", \"tree\" or \"forest\"");
   }
   return *method;
 }
@@ -613,6 +709,12 @@ TrainOptions Classifier::train_options() const {
   if (const auto* tree = std::get_if<TreeModel>(&model_->rule)) {
     o.tree_max_depth = tree->params.max_depth;
     o.tree_min_leaf = tree->params.min_leaf;
+  }
+  if (const auto* forest = std::get_if<ForestModel>(&model_->rule)) {
+    o.tree_max_depth = forest->params.max_depth;
+    o.tree_min_leaf = forest->params.min_leaf;
+    o.forest_trees = static_cast<int>(forest->trees.size());
+    o.forest_max_features = forest->params.max_features;
   }
   return o;
 }

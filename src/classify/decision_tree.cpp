@@ -1,5 +1,7 @@
 #include "classify/decision_tree.hpp"
 
+#include "base/splitmix.hpp"
+
 #include <algorithm>
 #include <numeric>
 #include <stdexcept>
@@ -23,6 +25,25 @@ struct Grower {
   TreeParams params;
   std::vector<TreeNode> nodes;
 
+  // Every feature, in order; or max_features of them drawn for node `id` (a partial
+  // Fisher-Yates shuffle from the tree's seed), tried in increasing order so ties still go to
+  // the lower feature.
+  [[nodiscard]] std::vector<Eigen::Index> features_to_try(int id) const {
+    std::vector<Eigen::Index> all(static_cast<std::size_t>(x.cols()));
+    std::iota(all.begin(), all.end(), Eigen::Index{0});
+    const auto k = static_cast<std::size_t>(params.max_features);
+    if (k == 0 || k >= all.size()) return all;
+    std::uint64_t state = mix64(params.seed ^ mix64(static_cast<std::uint64_t>(id) + 1));
+    for (std::size_t i = 0; i < k; ++i) {
+      state = mix64(state);
+      const std::size_t j = i + static_cast<std::size_t>(state % (all.size() - i));
+      std::swap(all[i], all[j]);
+    }
+    all.resize(k);
+    std::sort(all.begin(), all.end());
+    return all;
+  }
+
   int grow(std::vector<int> rows, int depth) {
     TreeNode node;
     node.counts.assign(static_cast<std::size_t>(classes), 0);
@@ -39,7 +60,7 @@ struct Grower {
     double best_threshold = 0;
     std::vector<int> sorted = rows;
     std::vector<int> left(static_cast<std::size_t>(classes));
-    for (Eigen::Index f = 0; f < x.cols(); ++f) {
+    for (const Eigen::Index f : features_to_try(id)) {
       // Sorted by value, then row: the order (and so every tie) does not depend on the input order.
       std::sort(sorted.begin(), sorted.end(),
                 [&](int a, int b) { return x(a, f) < x(b, f) || (x(a, f) == x(b, f) && a < b); });
@@ -81,18 +102,26 @@ struct Grower {
 
 DecisionTree DecisionTree::grow(const Eigen::MatrixXd& x, const std::vector<int>& y, int classes,
                                 const TreeParams& params) {
-  if (x.rows() == 0 || static_cast<std::size_t>(x.rows()) != y.size() || classes < 1) {
-    throw std::invalid_argument("DecisionTree::grow: need as many labels as rows, at least 1");
-  }
-  if (params.max_depth < 0 || params.min_leaf < 1) {
-    throw std::invalid_argument("DecisionTree::grow: max_depth must be >= 0, min_leaf >= 1");
-  }
-  if (std::any_of(y.begin(), y.end(), [&](int c) { return c < 0 || c >= classes; })) {
-    throw std::invalid_argument("DecisionTree::grow: label out of range");
-  }
-  Grower g{x, y, classes, params, {}};
   std::vector<int> rows(y.size());
   std::iota(rows.begin(), rows.end(), 0);
+  return grow(x, y, std::move(rows), classes, params);
+}
+
+DecisionTree DecisionTree::grow(const Eigen::MatrixXd& x, const std::vector<int>& y,
+                                std::vector<int> rows, int classes, const TreeParams& params) {
+  if (x.rows() == 0 || static_cast<std::size_t>(x.rows()) != y.size() || classes < 1 ||
+      rows.empty()) {
+    throw std::invalid_argument("DecisionTree::grow: need as many labels as rows, at least 1");
+  }
+  if (params.max_depth < 0 || params.min_leaf < 1 || params.max_features < 0) {
+    throw std::invalid_argument(
+        "DecisionTree::grow: max_depth must be >= 0, min_leaf >= 1, max_features >= 0");
+  }
+  if (std::any_of(y.begin(), y.end(), [&](int c) { return c < 0 || c >= classes; }) ||
+      std::any_of(rows.begin(), rows.end(), [&](int r) { return r < 0 || r >= x.rows(); })) {
+    throw std::invalid_argument("DecisionTree::grow: label or row out of range");
+  }
+  Grower g{x, y, classes, params, {}};
   g.grow(std::move(rows), 0);
   DecisionTree t;
   t.nodes_ = std::move(g.nodes);

@@ -3,6 +3,7 @@
 
 #include <Eigen/Core>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ struct TreeNode {
 struct TreeParams {
   int max_depth = 8;  ///< the root is depth 0
   int min_leaf = 3;   ///< a split leaves at least this many examples on each side
+  /// Features tried at each split: 0 tries all; k > 0 tries k of them drawn at random (without
+  /// repetition, from `seed` and the node's number), as the trees of a random forest do.
+  int max_features = 0;
+  std::uint64_t seed = 0;
 };
 
 class DecisionTree {
@@ -36,6 +41,9 @@ class DecisionTree {
   /// parameters < 1 (max_depth may be 0: a single leaf).
   static DecisionTree grow(const Eigen::MatrixXd& x, const std::vector<int>& y, int classes,
                            const TreeParams& params);
+  /// The same on the rows `rows` of x (a row may appear more than once: a bootstrap sample).
+  static DecisionTree grow(const Eigen::MatrixXd& x, const std::vector<int>& y,
+                           std::vector<int> rows, int classes, const TreeParams& params);
 
   /// A tree from stored nodes. Returns an empty string if they form a valid tree over `features`
   /// columns and `classes` classes (children after their parent, every node reached once, leaf

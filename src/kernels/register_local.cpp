@@ -67,20 +67,37 @@ Grid make_grid(cv::Size size, int tile) {
   return g;
 }
 
-// Pixels of `r` whose pixel 2 to the right (x) or 2 below (y) differs by more than `level` (2:
-// an edge spread over two pixels by the optics still counts).
-void count_edges(const cv::Mat& img, const cv::Rect& r, int level, int& ex, int& ey) {
-  ex = ey = 0;
-  const int x_end = std::min(r.x + r.width, img.cols - 2);
-  const int y_end = std::min(r.y + r.height, img.rows - 2);
-  for (int y = r.y; y < y_end; ++y) {
-    const auto* a = img.ptr<std::uint8_t>(y);
-    const auto* b = img.ptr<std::uint8_t>(y + 2);
-    for (int x = r.x; x < x_end; ++x) {
-      ex += std::abs(a[x + 2] - a[x]) > level ? 1 : 0;
-      ey += std::abs(b[x] - a[x]) > level ? 1 : 0;
-    }
-  }
+// An image's edge pixels: (x, y) is an x edge when the pixel 2 to the right differs from it by
+// more than `level`, a y edge when the pixel 2 below does (2: an edge spread over two pixels by
+// the optics still counts). Both maps are (rows - 2) x (cols - 2), 255 on an edge, else 0; built
+// once per image with OpenCV's vector code, in bands that poll the checkpoint, and counted per
+// tile (count_edges).
+struct EdgeMaps {
+  cv::Mat x;
+  cv::Mat y;
+};
+
+Status edge_maps(const cv::Mat& img, int level, const Checkpoint& cp, EdgeMaps& m) {
+  const cv::Size core(std::max(0, img.cols - 2), std::max(0, img.rows - 2));
+  m.x.create(core, CV_8UC1);
+  m.y.create(core, CV_8UC1);
+  if (core.empty()) return Status::ok;
+  return parallel_bands(core.height, 64, cp, [&](int begin, int end) {
+    const cv::Rect rows(0, begin, core.width, end - begin);
+    cv::Mat ox = m.x(rows);
+    cv::Mat oy = m.y(rows);
+    cv::absdiff(img(rows + cv::Point(2, 0)), img(rows), ox);
+    cv::absdiff(img(rows + cv::Point(0, 2)), img(rows), oy);
+    cv::threshold(ox, ox, level, 255, cv::THRESH_BINARY);  // > level
+    cv::threshold(oy, oy, level, 255, cv::THRESH_BINARY);
+  });
+}
+
+// The x and y edges of `m` inside `r`.
+void count_edges(const EdgeMaps& m, const cv::Rect& r, int& ex, int& ey) {
+  const cv::Rect a = r & cv::Rect(0, 0, m.x.cols, m.x.rows);
+  ex = a.empty() ? 0 : cv::countNonZero(m.x(a));
+  ey = a.empty() ? 0 : cv::countNonZero(m.y(a));
 }
 
 // Sum of |frame - golden shifted by (sx, sy)| over r (r shifted stays inside golden).
@@ -107,12 +124,12 @@ double equiangular(double left, double centre, double right) {
 
 // The tile's shift around `global`: the SAD minimum over the search window, sub-pixel on each
 // axis that has texture across it and a minimum inside the window.
-void measure_tile(const cv::Mat& f, const cv::Mat& g, cv::Point global, const LocalRegisterSpec& s,
-                  Tile& t) {
-  count_edges(g, t.rect, s.level, t.edges_x, t.edges_y);
+void measure_tile(const cv::Mat& f, const cv::Mat& g, const EdgeMaps& fe, const EdgeMaps& ge,
+                  cv::Point global, const LocalRegisterSpec& s, Tile& t) {
+  count_edges(ge, t.rect, t.edges_x, t.edges_y);
   int fx = 0;
   int fy = 0;
-  count_edges(f, t.rect, s.level, fx, fy);
+  count_edges(fe, t.rect, fx, fy);
   t.frame_edges = fx + fy;
   const int r = s.search_px;
   // Frame pixels whose reference exists under every shift of the window.
@@ -148,9 +165,15 @@ void measure_tile(const cv::Mat& f, const cv::Mat& g, cv::Point global, const Lo
 
 Status measure_tiles(const cv::Mat& f, const cv::Mat& g, cv::Point global,
                      const LocalRegisterSpec& s, const Checkpoint& cp, Grid& grid) {
+  EdgeMaps fe;
+  EdgeMaps ge;
+  if (edge_maps(f, s.level, cp, fe) == Status::canceled ||
+      edge_maps(g, s.level, cp, ge) == Status::canceled) {
+    return Status::canceled;
+  }
   return parallel_bands(grid.ny, 1, cp, [&](int begin, int end) {
     for (int j = begin; j < end; ++j) {
-      for (int i = 0; i < grid.nx; ++i) measure_tile(f, g, global, s, grid.at(i, j));
+      for (int i = 0; i < grid.nx; ++i) measure_tile(f, g, fe, ge, global, s, grid.at(i, j));
     }
   });
 }
@@ -320,8 +343,11 @@ Status warp(const cv::Mat& f, const cv::Mat& g, const Field& field, int band, co
   });
 }
 
-// Share of r's pixels that differ by more than `level` from every warped pixel within `tol`.
+// Share of r's pixels that differ by more than `level` from every warped pixel within `tol`. Most
+// tiles of a registered frame have no pixel off its own warped value by that much: one vector
+// pass (cv::norm, the largest difference) settles those before the neighbourhood test.
 float tile_residual(const cv::Mat& f, const cv::Mat& w, const cv::Rect& r, int level, int tol) {
+  if (cv::norm(f(r), w(r), cv::NORM_INF) <= level) return 0.f;
   int changed = 0;
   for (int y = r.y; y < r.y + r.height; ++y) {
     const auto* fr = f.ptr<std::uint8_t>(y);

@@ -100,6 +100,7 @@ class ClassifierMethod : public ClassifierTest, public ::testing::WithParamInter
     o.method = GetParam();
     o.tree_max_depth = 6;
     o.tree_min_leaf = 2;
+    o.forest_trees = 16;
     return o;
   }
 };
@@ -222,8 +223,9 @@ TEST_P(ClassifierMethod, RejectClassIsLearntThenDropped) {
   EXPECT_TRUE(Classifier::train(ex.features, ex.labels, o).reject_class().empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(Methods, ClassifierMethod, ::testing::Values(Method::lda, Method::tree),
-                         [](const auto& p) { return p.param == Method::lda ? "lda" : "tree"; });
+INSTANTIATE_TEST_SUITE_P(Methods, ClassifierMethod,
+                         ::testing::Values(Method::lda, Method::tree, Method::forest),
+                         [](const auto& p) { return std::string(to_string(p.param)); });
 
 TEST_F(ClassifierTest, RejectsMismatchedTrainingInput) {
   const Examples ex = make_examples(3, 8);
@@ -301,6 +303,16 @@ INSTANTIATE_TEST_SUITE_P(
         BadModel{"unknown_reject_class", "replace:reject_class=>\"dust\"", "reject_class",
                  Method::lda, "residue"},
         BadModel{"tree_missing_nodes", "replace:tree=>{\"max_depth\": 1}", "tree", Method::tree},
+        BadModel{"forest_no_trees", "replace:forest=>{\"max_features\": 2, \"trees\": []}",
+                 "forest", Method::forest},
+        BadModel{"forest_bad_max_features",
+                 "replace:forest=>{\"max_features\": -1, \"trees\": [{\"max_depth\": 0, "
+                 "\"min_leaf\": 1, \"nodes\": [{\"counts\": [1, 0, 0]}]}]}",
+                 "forest.max_features", Method::forest},
+        BadModel{"forest_bad_tree",
+                 "replace:forest=>{\"max_features\": 2, \"trees\": [{\"max_depth\": 0, "
+                 "\"min_leaf\": 1, \"nodes\": [{\"counts\": [\"1\", 0, 0]}]}]}",
+                 "tree.nodes[0]", Method::forest},
         BadModel{"tree_loop",
                  "replace:tree=>{\"max_depth\": 1, \"min_leaf\": 1, \"nodes\": "
                  "[{\"counts\": [1, 1, 1], \"feature\": \"fill\", "
@@ -344,7 +356,7 @@ TEST(ClassifierLoad, ShippedModelsOfBothMethodsSaveBackByteForByte) {
     return std::string(std::istreambuf_iterator<char>(in), {});
   };
   for (const auto& [name, method] :
-       {std::pair{"sim.json", Method::lda}, std::pair{"deeppcb.json", Method::tree}}) {
+       {std::pair{"sim.json", Method::lda}, std::pair{"deeppcb.json", Method::forest}}) {
     const fs::path shipped = fs::path(WS_SOURCE_DIR) / "data" / "models" / name;
     if (!fs::exists(shipped)) GTEST_SKIP() << "no shipped model at " << shipped;
     const Classifier c = Classifier::load(shipped);
@@ -359,6 +371,8 @@ TEST(ClassifierLoad, ShippedModelsOfBothMethodsSaveBackByteForByte) {
 TEST(ClassifierMethod, NamesAreTheModelFilesMethods) {
   EXPECT_EQ(to_string(Method::lda), "lda");
   EXPECT_EQ(to_string(Method::tree), "tree");
+  EXPECT_EQ(to_string(Method::forest), "forest");
+  EXPECT_EQ(method_from_string("forest"), Method::forest);
   EXPECT_EQ(method_from_string("tree"), Method::tree);
   EXPECT_EQ(method_from_string("lda"), Method::lda);
   EXPECT_FALSE(method_from_string("svm").has_value());

@@ -6,6 +6,7 @@
 
 #include <Eigen/Core>
 
+#include <set>
 #include <vector>
 
 namespace ws::classify {
@@ -73,6 +74,38 @@ TEST(DecisionTree, ExampleOrderDoesNotMatter) {
     EXPECT_EQ(a.nodes()[i].threshold, b.nodes()[i].threshold);
     EXPECT_EQ(a.nodes()[i].counts, b.nodes()[i].counts);
   }
+}
+
+// The random forest's two draws: a subset of the features at each split, and rows given as a
+// bootstrap sample (repeats count as often as they appear).
+TEST(DecisionTree, MaxFeaturesTriesADrawnSubsetAtEachSplit) {
+  Eigen::MatrixXd x(40, 3);
+  std::vector<int> y;
+  for (int i = 0; i < 40; ++i) {
+    x(i, 0) = i;             // separates the classes perfectly
+    x(i, 1) = (i * 7) % 13;  // weaker
+    x(i, 2) = (i * 5) % 11;
+    y.push_back(i < 20 ? 0 : 1);
+  }
+  EXPECT_EQ(DecisionTree::grow(x, y, 2, {4, 1}).nodes()[0].feature, 0);
+  std::set<int> roots;
+  for (std::uint64_t seed = 0; seed < 12; ++seed) {
+    const DecisionTree t = DecisionTree::grow(x, y, 2, {4, 1, 1, seed});
+    roots.insert(t.nodes()[0].feature);
+    EXPECT_EQ(DecisionTree::grow(x, y, 2, {4, 1, 1, seed}).nodes()[0].feature, t.nodes()[0].feature)
+        << "the same seed draws the same features";
+  }
+  EXPECT_GT(roots.size(), 1u) << "one feature at a time: the root is not always feature 0";
+}
+
+TEST(DecisionTree, RowsMayRepeat) {
+  Eigen::MatrixXd x(4, 1);
+  x << 1, 2, 3, 4;
+  const std::vector<int> y{0, 0, 1, 1};
+  const DecisionTree t = DecisionTree::grow(x, y, {0, 0, 0, 3}, 2, {3, 1});
+  EXPECT_EQ(t.nodes()[0].counts, (std::vector<int>{3, 1}));
+  EXPECT_THROW(DecisionTree::grow(x, y, {0, 7}, 2, {3, 1}), std::invalid_argument);
+  EXPECT_THROW(DecisionTree::grow(x, y, {}, 2, {3, 1}), std::invalid_argument);
 }
 
 TEST(DecisionTree, RejectsBadInput) {

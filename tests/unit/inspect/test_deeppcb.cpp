@@ -140,7 +140,7 @@ TEST_F(DeepPcb, LeaveOneGroupOutHasAFoldPerBoardGroup) {
   EXPECT_GT(cv.agnostic.overall().f_score(), 0.8);
 }
 
-TEST(ShippedModels, SimKeepsItsSevenFeaturesAndDeepPcbIsATreeOnTheContext) {
+TEST(ShippedModels, SimKeepsItsSevenFeaturesAndDeepPcbIsAForestOnTheContext) {
   const Classifier sim = Classifier::load(kSource / "data" / "models" / "sim.json");
   EXPECT_EQ(sim.features().size(), 7u);
   EXPECT_FALSE(sim.detection().has_value());
@@ -148,7 +148,7 @@ TEST(ShippedModels, SimKeepsItsSevenFeaturesAndDeepPcbIsATreeOnTheContext) {
   EXPECT_EQ(pcb.features(), feature_names());
   EXPECT_EQ(pcb.class_names().size(), 7u);  // the six of the data set and its reject class
   EXPECT_EQ(pcb.reject_class(), "no-defect");
-  EXPECT_EQ(pcb.method(), Method::tree);
+  EXPECT_EQ(pcb.method(), Method::forest);
 }
 
 }  // namespace
