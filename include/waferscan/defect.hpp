@@ -35,6 +35,13 @@ struct BlobFeatures {
                               ///< (in both images: outside the change they agree)
   double core_fraction = 0;   ///< changed pixels surviving a 3x3 erosion / changed pixels (0 for
                               ///< 1-2 px lines: edge misregistration, not a defect)
+  // The same question asked at the change itself rather than over the window, so that other
+  // pattern in the window cannot answer it: the foreground components (8-connected, in the
+  // window) within 2 px of the changed pixels, in the reference and in the frame. A short touches
+  // two conductors and makes them one (2, 1), a spur one (1, 1), an open splits one (1, 2), a
+  // mousebite does not (1, 1), stray copper stands alone (0, 1), a pin-hole sits in one (1, 1).
+  int touched_ref = 0;
+  int touched_frame = 0;
 };
 
 /// A classified defect.

@@ -93,6 +93,7 @@ struct ProfileArgs {
     d.merge_px = 4;
     d.context_margin_px = 6;
     d.context_min_contrast = 64;
+    d.context_min_component_px = 20;
     d.box_margin_px = 8;
     d.tolerance_px = 1;
     d.min_core_fraction = 0.1;
@@ -119,6 +120,11 @@ struct ProfileArgs {
         ->capture_default_str();
     sub->add_option("--box-margin", p.box_margin_px, "Reported box = blob box grown by this")
         ->capture_default_str();
+    sub->add_option("--min-component", p.context_min_component_px,
+                    "Context features: components and holes under this many pixels are specks, "
+                    "not pattern")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 1 << 20));
     sub->add_option("--register-tile", p.register_tile_px,
                     "Local registration: a shift per tile of this side, and a verdict on every "
                     "frame (0: one global shift, no verdict)")
@@ -162,12 +168,16 @@ struct TrainArgs {
     sub->add_option("--reject-label", options.reject_label,
                     "Class for blobs on no true box, learnt and then dropped (\"\": not learnt)")
         ->capture_default_str();
+    sub->add_option("--features", features,
+                    "Comma-separated features the model uses (default: all of them)");
   }
+  std::string features;
   /// The options with the parsed detection settings.
   [[nodiscard]] classify::TrainOptions get() const {
     classify::TrainOptions o = options;
     o.method = classify::method_from_string(method).value_or(classify::Method::tree);
     o.detection = profile.p;
+    if (!features.empty()) o.features = split_names(features);
     return o;
   }
 };

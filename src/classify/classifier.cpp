@@ -72,6 +72,7 @@ Json profile_json(const DetectionProfile& p) {
               {"merge_px", p.merge_px},
               {"context_margin_px", p.context_margin_px},
               {"context_min_contrast", p.context_min_contrast},
+              {"context_min_component_px", p.context_min_component_px},
               {"box_margin_px", p.box_margin_px},
               {"register_tile_px", p.register_tile_px}};
 }
@@ -118,6 +119,8 @@ DetectionProfile read_profile(const Json& j, const std::string& file) {
       p.context_margin_px = integer(1, 1024);
     } else if (key == "context_min_contrast") {
       p.context_min_contrast = integer(0, 255);
+    } else if (key == "context_min_component_px") {
+      p.context_min_component_px = integer(0, 1 << 20);
     } else if (key == "box_margin_px") {
       p.box_margin_px = integer(0, 1024);
     } else if (key == "register_tile_px") {

@@ -17,7 +17,8 @@ const std::vector<std::string>& feature_names();
 /// log(area), log(elongation), fill, log(1 + contrast), log(1 + max_contrast),
 /// polarity (+1 bright, -1 dark), log(bbox aspect: long side / short side), then the context:
 /// components_delta and holes_delta (clamped to -3..3), added_fraction, ring_fg_ref,
-/// core_fraction. A model uses a subset, by name (older models use the first seven).
+/// core_fraction, touched_ref and touched_frame (at most 4). A model uses a subset, by name (older
+/// models use the first seven or the first twelve).
 Eigen::VectorXd feature_vector(const BlobFeatures& f);
 
 }  // namespace ws::classify

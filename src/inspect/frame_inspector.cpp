@@ -87,7 +87,7 @@ void refine(const DetectionProfile& p, const cv::Mat& frame, const cv::Mat& refe
   }
   kernels::merge_blobs(p.merge_px, det.blobs);
   kernels::blob_context(frame, reference, det.dx, det.dy, p.context_margin_px,
-                        p.context_min_contrast, det.blobs);
+                        p.context_min_contrast, det.blobs, p.context_min_component_px);
   if (p.box_margin_px > 0) {
     kernels::grow_boxes(p.box_margin_px, cv::Rect(0, 0, frame.cols, frame.rows), det.blobs);
   }

@@ -7,26 +7,56 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <numeric>
 #include <stdexcept>
 #include <tuple>
+#include <utility>
 
 namespace ws::kernels {
 
 namespace {
 
-// Holes: 4-connected background components that do not touch the window border. Labelling the
-// background with the border painted as background joins every border-touching region into one.
-int count_holes(const cv::Mat& fg) {
+// Holes of at least `min_px` pixels: 4-connected background components that do not touch the
+// window border. Labelling the background with the border painted as background joins every
+// border-touching region into one.
+int count_holes(const cv::Mat& fg, int min_px) {
   cv::Mat bg;
   cv::copyMakeBorder(fg == 0, bg, 1, 1, 1, 1, cv::BORDER_CONSTANT, cv::Scalar(255));
   cv::Mat labels;
-  const int n = cv::connectedComponents(bg, labels, 4, CV_32S);
-  return std::max(0, n - 2);  // minus the zero label and the outer background
+  cv::Mat stats;
+  cv::Mat centroids;
+  const int n = cv::connectedComponentsWithStats(bg, labels, stats, centroids, 4, CV_32S);
+  int holes = 0;
+  const int outer = labels.at<std::int32_t>(0, 0);  // the border, painted background
+  for (int k = 1; k < n; ++k) {
+    holes += k != outer && stats.at<std::int32_t>(k, cv::CC_STAT_AREA) >= min_px ? 1 : 0;
+  }
+  return holes;
 }
 
-int count_components(const cv::Mat& fg) {
+// Foreground components of `fg` (8-connected) of at least `min_px` pixels, and how many of them
+// have a pixel in `near`.
+std::pair<int, int> components_and_touched(const cv::Mat& fg, const cv::Mat& near, int min_px) {
   cv::Mat labels;
-  return cv::connectedComponents(fg, labels, 8, CV_32S) - 1;
+  cv::Mat stats;
+  cv::Mat centroids;
+  const int n = cv::connectedComponentsWithStats(fg, labels, stats, centroids, 8, CV_32S);
+  std::vector<std::uint8_t> seen(static_cast<std::size_t>(n), 0);
+  for (int y = 0; y < labels.rows; ++y) {
+    const auto* l = labels.ptr<std::int32_t>(y);
+    const auto* m = near.ptr<std::uint8_t>(y);
+    for (int x = 0; x < labels.cols; ++x) {
+      if (m[x] != 0) seen[static_cast<std::size_t>(l[x])] = 1;
+    }
+  }
+  int components = 0;
+  int touched = 0;
+  for (int k = 1; k < n; ++k) {
+    if (stats.at<std::int32_t>(k, cv::CC_STAT_AREA) < min_px) continue;
+    ++components;
+    touched += seen[static_cast<std::size_t>(k)];
+  }
+  return {components, touched};
 }
 
 // The changed pixels of a window pair binarised at their common mid-grey; false when the windows
@@ -56,18 +86,33 @@ double core_of(const cv::Mat& changed, int n_changed) {
   return static_cast<double>(cv::countNonZero(core)) / n_changed;
 }
 
-void context_of(const cv::Mat& f, const cv::Mat& g, int min_contrast, bool core_only,
-                BlobFeatures& b) {
+// Settings of one blob_context() pass.
+struct ContextSpec {
+  int margin_px = 6;
+  int min_contrast = 32;
+  int min_component_px = 0;
+  bool core_only = false;
+};
+
+void context_of(const cv::Mat& f, const cv::Mat& g, const ContextSpec& spec, BlobFeatures& b) {
   cv::Mat ff;
   cv::Mat gf;
   cv::Mat changed;
-  if (!binarise(f, g, min_contrast, ff, gf, changed)) return;
+  if (!binarise(f, g, spec.min_contrast, ff, gf, changed)) return;
   const int n_changed = cv::countNonZero(changed);
   if (n_changed == 0) return;
   b.core_fraction = core_of(changed, n_changed);
-  if (core_only) return;
-  b.components_delta = count_components(ff) - count_components(gf);
-  b.holes_delta = count_holes(ff) - count_holes(gf);
+  if (spec.core_only) return;
+  cv::Mat near;
+  cv::dilate(changed, near, cv::Mat(), cv::Point(-1, -1), 2);
+  const auto [frame_components, frame_touched] =
+      components_and_touched(ff, near, spec.min_component_px);
+  const auto [ref_components, ref_touched] =
+      components_and_touched(gf, near, spec.min_component_px);
+  b.components_delta = frame_components - ref_components;
+  b.touched_frame = frame_touched;
+  b.touched_ref = ref_touched;
+  b.holes_delta = count_holes(ff, spec.min_component_px) - count_holes(gf, spec.min_component_px);
   b.added_fraction = static_cast<double>(cv::countNonZero(changed & ff)) / n_changed;
   cv::Mat ring;
   cv::dilate(changed, ring, cv::Mat());
@@ -76,23 +121,23 @@ void context_of(const cv::Mat& f, const cv::Mat& g, int min_contrast, bool core_
   if (n_ring > 0) b.ring_fg_ref = static_cast<double>(cv::countNonZero(ring & gf)) / n_ring;
 }
 
-void for_each_window(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy, int margin_px,
-                     int min_contrast, bool core_only, std::vector<BlobFeatures>& blobs) {
+void for_each_window(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy,
+                     const ContextSpec& spec, std::vector<BlobFeatures>& blobs) {
   if (frame.type() != CV_8UC1 || golden.type() != CV_8UC1 || frame.size() != golden.size()) {
     throw std::invalid_argument("blob_context: frame and golden must be CV_8UC1 of one size");
   }
-  if (margin_px < 1) throw std::invalid_argument("blob_context: margin_px must be >= 1");
+  if (spec.margin_px < 1) throw std::invalid_argument("blob_context: margin_px must be >= 1");
   // Frame pixels whose reference pixel exists.
   const cv::Rect overlap =
       cv::Rect(0, 0, frame.cols, frame.rows) & cv::Rect(dx, dy, golden.cols, golden.rows);
   for (BlobFeatures& b : blobs) {
-    b.components_delta = b.holes_delta = 0;
+    b.components_delta = b.holes_delta = b.touched_ref = b.touched_frame = 0;
     b.added_fraction = b.ring_fg_ref = b.core_fraction = 0;
-    const cv::Rect grown(b.bbox.x - margin_px, b.bbox.y - margin_px, b.bbox.width + 2 * margin_px,
-                         b.bbox.height + 2 * margin_px);
+    const int m = spec.margin_px;
+    const cv::Rect grown(b.bbox.x - m, b.bbox.y - m, b.bbox.width + 2 * m, b.bbox.height + 2 * m);
     const cv::Rect w = grown & overlap;
     if (w.empty()) continue;
-    context_of(frame(w), golden(w - cv::Point(dx, dy)), min_contrast, core_only, b);
+    context_of(frame(w), golden(w - cv::Point(dx, dy)), spec, b);
   }
 }
 
@@ -229,13 +274,13 @@ void tolerant_blobs(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy,
 }
 
 void blob_context(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy, int margin_px,
-                  int min_contrast, std::vector<BlobFeatures>& blobs) {
-  for_each_window(frame, golden, dx, dy, margin_px, min_contrast, false, blobs);
+                  int min_contrast, std::vector<BlobFeatures>& blobs, int min_component_px) {
+  for_each_window(frame, golden, dx, dy, {margin_px, min_contrast, min_component_px, false}, blobs);
 }
 
 void blob_core(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy, int margin_px,
                int min_contrast, std::vector<BlobFeatures>& blobs) {
-  for_each_window(frame, golden, dx, dy, margin_px, min_contrast, true, blobs);
+  for_each_window(frame, golden, dx, dy, {margin_px, min_contrast, 0, true}, blobs);
 }
 
 void merge_blobs(int distance_px, std::vector<BlobFeatures>& blobs) {

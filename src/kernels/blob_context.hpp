@@ -11,7 +11,8 @@
 namespace ws::kernels {
 
 /// Fills the context fields of each blob (components_delta, holes_delta, added_fraction,
-/// ring_fg_ref, core_fraction; see BlobFeatures) from the frame and the reference aligned by
+/// ring_fg_ref, core_fraction, touched_ref, touched_frame; see BlobFeatures) from the frame and
+/// the reference aligned by
 /// (dx, dy). Inside the window bbox grown by `margin_px` (clipped to the overlap), both images are
 /// binarised at the windows' mid-grey (min + max of both) / 2; windows spanning fewer than
 /// `min_contrast` grey levels have no pattern and leave the fields 0. Components are
@@ -20,8 +21,10 @@ namespace ws::kernels {
 /// of the changed pixels.
 /// Cost: one small window per blob (O(window area)); no checkpoint inside (bounded, small work).
 /// @throws std::invalid_argument for wrong types or sizes, or margin_px < 1. Thread safety: pure.
+/// `min_component_px`: components and holes of fewer pixels are not counted (specks the
+/// binarisation leaves in ragged copper, which would otherwise make a spur look like a short).
 void blob_context(const cv::Mat& frame, const cv::Mat& golden, int dx, int dy, int margin_px,
-                  int min_contrast, std::vector<BlobFeatures>& blobs);
+                  int min_contrast, std::vector<BlobFeatures>& blobs, int min_component_px = 0);
 
 /// Only core_fraction (the other context fields 0): the cheap part of blob_context(), to drop edge
 /// lines before the rest is computed on what remains.

@@ -67,6 +67,41 @@ INSTANTIATE_TEST_SUITE_P(Kernels, Topology,
                                            Kind{"pin_hole", {70, 85, 6, 6}, 0, 0, +1, false}),
                          [](const auto& p) { return p.param.name; });
 
+// Where a change touches the pattern: a short touches two conductors and leaves one, a spur
+// touches one and leaves one.
+TEST(BlobContext, TouchedComponentsTellAShortFromASpur) {
+  const cv::Mat g = reference();
+  for (const auto& [change, ref, frame] :
+       {std::tuple{cv::Rect(60, 30, 6, 8), 2, 1}, std::tuple{cv::Rect(60, 10, 4, 10), 1, 1}}) {
+    cv::Mat f = g.clone();
+    cv::rectangle(f, change, cv::Scalar(255), cv::FILLED);
+    std::vector<BlobFeatures> blobs(1);
+    blobs[0].bbox = change;
+    blob_context(f, g, 0, 0, 6, 32, blobs);
+    EXPECT_EQ(blobs[0].touched_ref, ref) << change;
+    EXPECT_EQ(blobs[0].touched_frame, frame) << change;
+  }
+}
+
+// A spur whose ragged copper encloses a speck of board: counted, the speck is a new component
+// (and a hole), as a short's split would be; under min_component_px it is not.
+TEST(BlobContext, SpecksUnderTheMinimumAreNotComponents) {
+  const cv::Mat g = reference();
+  cv::Mat f = g.clone();
+  const cv::Rect spur(60, 8, 8, 12);
+  cv::rectangle(f, spur, cv::Scalar(255), cv::FILLED);
+  cv::rectangle(f, cv::Rect(62, 11, 2, 2), cv::Scalar(0), cv::FILLED);  // a 4 px speck inside
+  std::vector<BlobFeatures> blobs(1);
+  blobs[0].bbox = spur;
+  blob_context(f, g, 0, 0, 6, 32, blobs);
+  EXPECT_EQ(blobs[0].holes_delta, 1);
+  blobs[0] = BlobFeatures{};
+  blobs[0].bbox = spur;
+  blob_context(f, g, 0, 0, 6, 32, blobs, 20);
+  EXPECT_EQ(blobs[0].holes_delta, 0);
+  EXPECT_EQ(blobs[0].components_delta, 0);
+}
+
 TEST(BlobContext, EdgeLineHasNoCore) {
   const cv::Mat g = reference();
   cv::Mat f = g.clone();
