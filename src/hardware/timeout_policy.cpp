@@ -1,19 +1,27 @@
 #include "hardware/timeout_policy.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace ws {
 
 using std::chrono::milliseconds;
 
+milliseconds saturating_ms(double ms) noexcept {
+  if (!(ms > 0)) return milliseconds(0);  // NaN too
+  const auto max = static_cast<double>(kMaxDeadline.count());
+  if (!(ms < max)) return kMaxDeadline;
+  return milliseconds(static_cast<milliseconds::rep>(std::ceil(ms)));
+}
+
 milliseconds call_timeout(double expected_ms, double override_ms) {
-  if (override_ms > 0) return milliseconds(static_cast<long>(std::ceil(override_ms)));
-  return kTimeoutMargin + milliseconds(static_cast<long>(std::ceil(kTimeoutFactor * expected_ms)));
+  if (override_ms > 0) return saturating_ms(override_ms);
+  return std::min(kMaxDeadline, kTimeoutMargin + saturating_ms(kTimeoutFactor * expected_ms));
 }
 
 milliseconds DeviceTimeouts::move(double distance_um) const {
-  return move_base +
-         milliseconds(static_cast<long>(std::ceil(kTimeoutFactor * move_ms_per_um * distance_um)));
+  return std::min(kMaxDeadline,
+                  move_base + saturating_ms(kTimeoutFactor * move_ms_per_um * distance_um));
 }
 
 DeviceTimeouts DeviceTimeouts::from(const Recipe& r) {

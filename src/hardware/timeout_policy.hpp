@@ -14,7 +14,15 @@ inline constexpr std::chrono::milliseconds kTimeoutMargin{1000};
 /// Abort paths (camera abort, stage stop, camera release) have no expected duration of their own.
 inline constexpr std::chrono::milliseconds kAbortPathTimeout{2000};
 
-/// kTimeoutFactor * expected_ms + kTimeoutMargin, or `override_ms` when it is > 0.
+/// No deadline is longer than this (the recipe's own bound on timeouts; see io/recipe.cpp).
+inline constexpr std::chrono::milliseconds kMaxDeadline{3600000};
+
+/// `ms` rounded up to whole milliseconds, saturating: NaN and negative values are 0, anything
+/// above kMaxDeadline (infinity included) is kMaxDeadline. Never overflows.
+[[nodiscard]] std::chrono::milliseconds saturating_ms(double ms) noexcept;
+
+/// kTimeoutFactor * expected_ms + kTimeoutMargin, or `override_ms` when it is > 0; saturating at
+/// kMaxDeadline.
 [[nodiscard]] std::chrono::milliseconds call_timeout(double expected_ms, double override_ms = 0);
 
 /// The deadline of every blocking device call of a run, from its recipe's timing and overrides.

@@ -6,6 +6,7 @@
 #include "waferscan/error.hpp"
 #include "waferscan/wafer_geometry.hpp"
 
+#include <cmath>
 #include <set>
 #include <sstream>
 #include <string>
@@ -34,14 +35,32 @@ void read_wafer(const Fields& f, WaferGeometry& w) {
   f.text("wafer_id", w.wafer_id);
 }
 
+// Upper bounds of the recipe's times, so that no deadline computed from them can overflow and no
+// step of the safe stop can wait for hours: a device call's own time (a settle, an exposure, a
+// readout, a light switch) at most 10 minutes, a timeout or a drain at most an hour, time_scale at
+// most 100 (as --time-scale), and a stage fast enough to cross its travel within the hour.
+constexpr double kMaxCallMs = 600000.0;
+constexpr double kMaxTimeoutMs = 3600000.0;
+constexpr double kMaxTimeScale = 100.0;
+constexpr double kMinSpeedUmPerS = 1.0;
+constexpr double kMaxSpeedUmPerS = 1.0e7;
+
 void read_stage(const Fields& f, StageSpec& s) {
   const Fields travel = f.nested("travel_um", {"x", "y"});
   travel.pair("x", s.x_min_um, s.x_max_um, Range::any());
   travel.pair("y", s.y_min_um, s.y_max_um, Range::any());
   if (!(s.x_min_um < s.x_max_um)) travel.fail("x", "expected [min, max] with min < max");
   if (!(s.y_min_um < s.y_max_um)) travel.fail("y", "expected [min, max] with min < max");
-  f.number("speed_um_per_s", s.speed_um_per_s, Range::positive());
-  f.number("settle_ms", s.settle_ms, Range::non_negative());
+  f.number("speed_um_per_s", s.speed_um_per_s, Range::between(kMinSpeedUmPerS, kMaxSpeedUmPerS));
+  const double crossing_ms =
+      1000.0 * std::hypot(s.x_max_um - s.x_min_um, s.y_max_um - s.y_min_um) / s.speed_um_per_s;
+  if (!(crossing_ms <= kMaxTimeoutMs)) {
+    f.fail("speed_um_per_s", "a move across the travel would take " +
+                                 std::to_string(std::llround(crossing_ms / 1000.0)) +
+                                 " s; at most " +
+                                 std::to_string(std::llround(kMaxTimeoutMs / 1000.0)) + " s");
+  }
+  f.number("settle_ms", s.settle_ms, Range::between(0.0, kMaxCallMs));
   f.pair("park_um", s.park_x_um, s.park_y_um, Range::any());
   if (s.park_x_um < s.x_min_um || s.park_x_um > s.x_max_um || s.park_y_um < s.y_min_um ||
       s.park_y_um > s.y_max_um) {
@@ -55,8 +74,8 @@ void read_camera(const Fields& f, CameraSpec& c) {
   f.integer("width", c.width, Range::between(16, 16384));
   f.integer("height", c.height, Range::between(16, 16384));
   f.number("pixel_size_um", c.pixel_size_um, Range::positive());
-  f.number("exposure_ms", c.exposure_ms, Range::non_negative());
-  f.number("readout_ms", c.readout_ms, Range::non_negative());
+  f.number("exposure_ms", c.exposure_ms, Range::between(0.0, kMaxCallMs));
+  f.number("readout_ms", c.readout_ms, Range::between(0.0, kMaxCallMs));
 }
 
 void read_simulation(const Fields& f, SimulationSpec& s) {
@@ -72,7 +91,6 @@ void read_simulation(const Fields& f, SimulationSpec& s) {
 }
 
 // An hour: longer than any command may sensibly block, and far from overflowing milliseconds.
-constexpr double kMaxTimeoutMs = 3600000.0;
 
 void read_timeouts(const Fields& f, TimeoutSpec& t) {
   for (auto [key, value] : {std::pair{"light_ms", &t.light_ms},
@@ -239,8 +257,8 @@ Recipe parse_recipe(const std::string& text, const std::filesystem::path& name) 
   r.name = name.stem().string();
   top.text("recipe", r.name);
   top.unsigned64("seed", r.seed);
-  top.number("time_scale", r.time_scale, Range::non_negative());
-  top.number("drain_timeout_ms", r.drain_timeout_ms, Range::non_negative());
+  top.number("time_scale", r.time_scale, Range::between(0.0, kMaxTimeScale));
+  top.number("drain_timeout_ms", r.drain_timeout_ms, Range::between(0.0, kMaxTimeoutMs));
 
   read_wafer(
       top.nested("wafer", {"diameter_mm", "die_pitch_um", "die_origin_um", "lot_id", "wafer_id"}),
@@ -251,7 +269,8 @@ Recipe parse_recipe(const std::string& text, const std::filesystem::path& name) 
   read_camera(
       top.nested("camera", {"width", "height", "pixel_size_um", "exposure_ms", "readout_ms"}),
       r.camera);
-  top.nested("light", {"switch_ms"}).number("switch_ms", r.light.switch_ms, Range::non_negative());
+  top.nested("light", {"switch_ms"})
+      .number("switch_ms", r.light.switch_ms, Range::between(0.0, kMaxCallMs));
   read_simulation(
       top.nested("simulation", {"noise_sigma", "illumination_gradient", "defects_per_site",
                                 "defect_classes", "temperature_c", "light_heating_c"}),

@@ -1,8 +1,8 @@
 #include "run/stop_wiring.hpp"
 
-#include <spdlog/spdlog.h>
+#include "hardware/timeout_policy.hpp"
 
-#include <cmath>
+#include <spdlog/spdlog.h>
 
 namespace ws {
 
@@ -47,7 +47,7 @@ StopWiring::StopWiring(std::shared_ptr<StopSource> stop, Journal& journal, Hardw
     : stop_(std::move(stop)),
       journal_(journal),
       agent_(agent),
-      drain_(*stop_, milliseconds(static_cast<long>(recipe.drain_timeout_ms))) {
+      drain_(*stop_, saturating_ms(recipe.drain_timeout_ms)) {
   // Every request (and escalation) is journaled while the run is active, safe-stop included.
   journal_stops_ = stop_->on_stop([this](StopStrength s) {
     if (auto info = stop_->info()) {
@@ -78,7 +78,7 @@ void StopWiring::start_monitor(const Recipe& recipe) {
   const auto& sensor = agent_.machine().health;
   if (!sensor || recipe.monitor.period_ms <= 0) return;
   HealthMonitor::Options options;
-  options.period = milliseconds(static_cast<long>(std::ceil(recipe.monitor.period_ms)));
+  options.period = saturating_ms(recipe.monitor.period_ms);
   options.temperature_limit_c = recipe.monitor.temperature_limit_c;
   options.hysteresis_c = recipe.monitor.hysteresis_c;
   monitor_ = std::make_unique<HealthMonitor>(

@@ -15,6 +15,7 @@
 
 #include <condition_variable>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <sstream>
 
@@ -311,6 +312,20 @@ class Timeouts : public Monitor {
     return {{"t", "1970-01-01T00:00:00.000Z"}};
   }
 };
+
+TEST(DeviceTimeouts, DeadlinesSaturateInsteadOfOverflowing) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(saturating_ms(1e300), kMaxDeadline);
+  EXPECT_EQ(saturating_ms(std::numeric_limits<double>::infinity()), kMaxDeadline);
+  EXPECT_EQ(saturating_ms(std::numeric_limits<double>::quiet_NaN()), milliseconds(0));
+  EXPECT_EQ(saturating_ms(-5), milliseconds(0));
+  EXPECT_EQ(saturating_ms(2.2), milliseconds(3));
+  EXPECT_EQ(call_timeout(1e300), kMaxDeadline);
+  EXPECT_EQ(call_timeout(0, 1e300), kMaxDeadline);
+  DeviceTimeouts t;
+  t.move_ms_per_um = 1e300;
+  EXPECT_EQ(t.move(1e300), kMaxDeadline);
+}
 
 TEST(DeviceTimeouts, RecipeOverridesReplaceEachDerivedTimeout) {
   using std::chrono::milliseconds;
