@@ -161,6 +161,25 @@ TEST(Manifest, SaveThenLoadRoundTrips) {
   }
 }
 
+// A set whose frames differ in size: a frame's own width and height load, decide its size, and
+// are saved back; the other frames keep the set's.
+TEST(Manifest, AFrameOfItsOwnSizeLoadsAndSavesBack) {
+  SetDir d;
+  std::string yaml = kGood;
+  yaml.replace(yaml.find("flat: flat.tiff\n"), std::string("flat: flat.tiff\n").size(), "");
+  yaml.replace(yaml.find("    name: edge\n"), std::string("    name: edge\n").size(),
+               "    name: edge\n    width: 32\n    height: 40\n");
+  d.write(yaml);
+  const Manifest m = load_manifest(d.path());
+  EXPECT_EQ(frame_size(m, m.frames[0]), cv::Size(64, 48));
+  EXPECT_EQ(frame_size(m, m.frames[1]), cv::Size(32, 40));
+  save_manifest(m);
+  const Manifest again = load_manifest(d.path());
+  EXPECT_EQ(again.frames[1].width, 32);
+  EXPECT_EQ(again.frames[1].height, 40);
+  EXPECT_EQ(again.frames[0].width, 0);
+}
+
 TEST(Manifest, MissingManifestNamesIt) {
   SetDir d;
   try {
@@ -258,6 +277,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadManifest{"DieNotAPair", "die: [3, 4]", "die: 3", "frames[1].die", 23, "expected [i, j]"},
         BadManifest{"UnknownFrameKey", "name: edge", "nam: edge", "frames[1].nam", 22,
                     "unknown key"},
+        BadManifest{"FrameWidthWithoutHeight", "    name: edge\n", "    name: edge\n    width: 32\n",
+                    "frames[1].height", 19, "required with width"},
+        BadManifest{"FrameSizeOfItsOwnInASetWithAFlat", "    name: edge\n",
+                    "    name: edge\n    width: 32\n    height: 32\n", "frames[1].width", 23,
+                    "a set with a flat field has one frame size"},
         BadManifest{"LabelsNotAList", "    defects:\n      - {bbox: [1, 2, 3, 4], class: short}\n",
                     "    defects: 3\n", "frames[1].defects", 25, "expected a list"},
         BadManifest{"BboxOutside", "bbox: [1, 2, 3, 4]", "bbox: [60, 2, 30, 4]",
