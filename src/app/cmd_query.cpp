@@ -26,14 +26,15 @@ int cmd_runs(const std::string& db, bool json) {
     std::cout << out.dump(2) << std::endl;
     return 0;
   }
-  std::printf("%6s  %-12s %-15s %-24s %7s %7s  %s\n", "id", "state", "stop_reason", "started_at",
-              "sites", "defects", "recipe");
+  std::printf("%6s  %-12s %-15s %-24s %7s %10s %7s  %s\n", "id", "state", "stop_reason",
+              "started_at", "sites", "unreliable", "defects", "recipe");
   for (const auto& r : runs) {
     std::printf(
-        "%6lld  %-12s %-15s %-24s %3d/%-3d %7d  %s\n", static_cast<long long>(r.id),
+        "%6lld  %-12s %-15s %-24s %3d/%-3d %10d %7d  %s\n", static_cast<long long>(r.id),
         std::string(to_string(r.state)).c_str(),
         r.stop_reason == StopReason::none ? "-" : std::string(to_string(r.stop_reason)).c_str(),
-        r.started_at.c_str(), r.sites.done, r.sites.total, r.defects, r.recipe_name.c_str());
+        r.started_at.c_str(), r.sites.done, r.sites.total, r.sites.unreliable, r.defects,
+        r.recipe_name.c_str());
   }
   return 0;
 }

@@ -1,9 +1,9 @@
 // Real DeepPCB pairs as a user brings them (`import pairs`, then `reprocess`): a frame that cannot
 // be registered (its template is another board's, it is blank, it is not of its template's size)
 // ends its site `unreliable` with a reason, and every output says so: the summary line, the
-// events, `show`, the JSON, CSV and KLARF exports; never `done`, never silently clean. Frames of
-// different sizes in one folder are imported with their own sizes and inspected; a colour test
-// image is read as grey.
+// events, `runs`, `show`, the JSON, CSV and KLARF exports; never `done`, never silently clean.
+// Frames of different sizes in one folder are imported with their own sizes and inspected; a colour
+// test image is read as grey.
 #include "common/process.hpp"
 #include "common/run_fixture.hpp"
 
@@ -89,6 +89,12 @@ TEST_F(PairsCli, FramesThatCannotBeRegisteredAreUnreliableInEveryOutput) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("2/5 sites done"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("unreliable 3"), std::string::npos) << r.err;
+
+  // runs: the count in its own column.
+  const auto runs = cli({"runs", "--db", db()});
+  ASSERT_EQ(runs.code, 0) << runs.err;
+  EXPECT_NE(runs.out.find("unreliable"), std::string::npos) << runs.out;
+  EXPECT_NE(runs.out.find("  2/5            3 "), std::string::npos) << runs.out;
 
   // show: the count; export json: each site's status and reason.
   const auto show = cli({"show", "1", "--json", "--db", db()});
