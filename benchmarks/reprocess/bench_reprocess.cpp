@@ -49,11 +49,7 @@ const std::shared_ptr<const ws::Manifest>& recorded_set() {
     ws::Manifest m =
         ws::io::import_pairs(pairs_dir(), work_dir() / "set",
                              {"open", "short", "mousebite", "spur", "copper", "pin-hole"});
-    const ws::SetImage first =
-        ws::read_set_image(m.frames.front().image, ws::SetImageRole::frame, std::nullopt);
-    if (!first.ok()) throw std::runtime_error(first.error);
-    m.frame_width = first.image.cols;
-    m.frame_height = first.image.rows;
+    ws::io::record_frame_sizes(m, pairs_dir());
     ws::save_manifest(m);
     return std::make_shared<const ws::Manifest>(ws::load_manifest(m.path));
   }();

@@ -1,14 +1,13 @@
 // `waferscan import pairs`, `train`, `score` and `crossval`: classification on labelled image sets.
 #include "app/commands.hpp"
+#include "classify/features.hpp"
 #include "inspect/evaluation.hpp"
 #include "io/import_pairs.hpp"
 #include "waferscan/error.hpp"
 #include "waferscan/recorded_set.hpp"
 #include "waferscan/store.hpp"
 
-#include <oneapi/tbb/parallel_for.h>
 #include <nlohmann/json.hpp>
-#include <opencv2/core.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -36,43 +35,16 @@ std::vector<std::string> split_names(const std::string& list) {
   return out;
 }
 
-// The set's frame size is its first frame's; a frame of another size records its own. A frame
-// that cannot be decoded keeps the set's size: reprocessing it is a site error naming the file.
-void record_frame_sizes(Manifest& m) {
-  const SetImage first = read_set_image(m.frames.front().image, SetImageRole::frame, std::nullopt);
-  if (!first.ok()) throw ConfigError("", 0, "", first.error);  // the error names the file
-  m.frame_width = first.image.cols;
-  m.frame_height = first.image.rows;
-  std::vector<cv::Size> sizes(m.frames.size());
-  tbb::parallel_for(std::size_t{1}, m.frames.size(), [&](std::size_t k) {
-    const SetImage image = read_set_image(m.frames[k].image, SetImageRole::frame, std::nullopt);
-    if (image.ok()) sizes[k] = image.image.size();
-  });
-  for (std::size_t k = 1; k < m.frames.size(); ++k) {
-    if (sizes[k].empty() || sizes[k] == cv::Size(m.frame_width, m.frame_height)) continue;
-    m.frames[k].width = sizes[k].width;
-    m.frames[k].height = sizes[k].height;
-  }
-}
-
 int cmd_import_pairs(const std::string& dir, const std::string& out, const std::string& classes) {
   Manifest m = io::import_pairs(dir, out, split_names(classes));
-  record_frame_sizes(m);
+  io::record_frame_sizes(m, dir);
   m.lot_id = fs::path(dir).filename().string();
   int labelled = 0;
   int defects = 0;
   for (const FrameEntry& f : m.frames) {
     if (!f.truth) continue;
     ++labelled;
-    const cv::Size size = frame_size(m, f);
-    for (const LabelledDefect& d : *f.truth) {
-      ++defects;
-      if (d.bbox.x + d.bbox.width > size.width || d.bbox.y + d.bbox.height > size.height) {
-        throw ConfigError((fs::path(dir) / (f.name + ".txt")).string(), 0, "",
-                          "a box extends outside the " + std::to_string(size.width) + "x" +
-                              std::to_string(size.height) + " frame");
-      }
-    }
+    defects += static_cast<int>(f.truth->size());
   }
   save_manifest(m);
   std::printf("imported %zu pairs (%d labelled, %d defects) into %s\n", m.frames.size(), labelled,
@@ -133,6 +105,21 @@ struct ProfileArgs {
   }
 };
 
+/// CLI11 check of --features: every name one of feature_names(), none twice ("" when valid).
+std::string known_features(const std::string& list) {
+  const auto& all = classify::feature_names();
+  std::set<std::string> seen;
+  for (const std::string& name : split_names(list)) {
+    if (std::find(all.begin(), all.end(), name) == all.end()) {
+      std::string known;
+      for (const std::string& n : all) known += (known.empty() ? "" : ", ") + n;
+      return "unknown feature '" + name + "' (expected some of: " + known + ")";
+    }
+    if (!seen.insert(name).second) return "feature '" + name + "' named twice";
+  }
+  return {};
+}
+
 /// The classifier `train` and `crossval` build: a random forest of 64 trees of depth 10 (splits
 /// leaving 3 examples a side) by default, chosen by leave-one-group-out over the DeepPCB pairs
 /// (docs/classification.md), the detection settings of ProfileArgs stored with it.
@@ -169,7 +156,8 @@ struct TrainArgs {
                     "Class for blobs on no true box, learnt and then dropped (\"\": not learnt)")
         ->capture_default_str();
     sub->add_option("--features", features,
-                    "Comma-separated features the model uses (default: all of them)");
+                    "Comma-separated features the model uses (default: all of them)")
+        ->check(known_features);
   }
   std::string features;
   /// The options with the parsed detection settings.

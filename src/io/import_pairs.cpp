@@ -2,6 +2,9 @@
 
 #include "waferscan/error.hpp"
 
+#include <oneapi/tbb/parallel_for.h>
+#include <opencv2/core.hpp>
+
 #include <fstream>
 #include <map>
 #include <set>
@@ -125,6 +128,34 @@ Manifest import_pairs(const fs::path& dir, const fs::path& out_dir,
     ++index;
   }
   return m;
+}
+
+void record_frame_sizes(Manifest& m, const fs::path& pairs_dir) {
+  if (m.frames.empty()) return;
+  const SetImage first = read_set_image(m.frames.front().image, SetImageRole::frame, std::nullopt);
+  if (!first.ok()) throw ConfigError("", 0, "", first.error);  // the error names the file
+  m.frame_width = first.image.cols;
+  m.frame_height = first.image.rows;
+  std::vector<cv::Size> sizes(m.frames.size());
+  tbb::parallel_for(std::size_t{1}, m.frames.size(), [&](std::size_t k) {
+    const SetImage image = read_set_image(m.frames[k].image, SetImageRole::frame, std::nullopt);
+    if (image.ok()) sizes[k] = image.image.size();
+  });
+  for (std::size_t k = 1; k < m.frames.size(); ++k) {
+    if (sizes[k].empty() || sizes[k] == cv::Size(m.frame_width, m.frame_height)) continue;
+    m.frames[k].width = sizes[k].width;
+    m.frames[k].height = sizes[k].height;
+  }
+  for (const FrameEntry& f : m.frames) {
+    const cv::Size size = frame_size(m, f);
+    for (const LabelledDefect& d : f.truth ? *f.truth : std::vector<LabelledDefect>{}) {
+      if (d.bbox.x + d.bbox.width > size.width || d.bbox.y + d.bbox.height > size.height) {
+        throw ConfigError((pairs_dir / (f.name + ".txt")).string(), 0, "",
+                          "a box extends outside the " + std::to_string(size.width) + "x" +
+                              std::to_string(size.height) + " frame");
+      }
+    }
+  }
 }
 
 }  // namespace ws::io

@@ -22,6 +22,14 @@ namespace ws::io {
 Manifest import_pairs(const std::filesystem::path& dir, const std::filesystem::path& out_dir,
                       const std::vector<std::string>& classes);
 
+/// Gives an imported set its frame sizes: the set's is the first test image's, and every test
+/// image of another size records its own (FrameEntry::width/height); then checks that every label
+/// box lies inside its frame. A frame that cannot be decoded (other than the first) keeps the
+/// set's size: reprocessing it is a site error naming the file. Decodes the test images in
+/// parallel. Throws ConfigError naming the first image when it cannot be read, or the labels file
+/// `pairs_dir`/NAME.txt of a box outside its frame.
+void record_frame_sizes(Manifest& m, const std::filesystem::path& pairs_dir);
+
 /// Parses one labels file (see import_pairs). Throws ConfigError naming the file and line.
 std::vector<LabelledDefect> read_box_labels(const std::filesystem::path& file,
                                             const std::vector<std::string>& classes);

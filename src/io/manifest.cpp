@@ -231,12 +231,10 @@ std::string relative_text(const fs::path& p, const fs::path& dir) {
 
 }  // namespace
 
-void save_manifest(const Manifest& m) {
-  const fs::path dir = m.dir.empty() ? m.path.parent_path() : m.dir;
-  const fs::path target = m.path.empty() ? dir / kManifestName : m.path;
+namespace {
 
-  YAML::Emitter out;
-  out << YAML::BeginMap;
+// The set-level keys: version, ids, wafer, frame, golden, flat, classes.
+void emit_header(YAML::Emitter& out, const Manifest& m, const fs::path& dir) {
   out << YAML::Key << "version" << YAML::Value << kFormatVersion;
   out << YAML::Key << "lot_id" << YAML::Value << YAML::DoubleQuoted << m.lot_id;
   out << YAML::Key << "wafer_id" << YAML::Value << YAML::DoubleQuoted << m.wafer_id;
@@ -261,50 +259,49 @@ void save_manifest(const Manifest& m) {
     for (const std::string& c : m.classes) out << YAML::DoubleQuoted << c;
     out << YAML::EndSeq;
   }
-  out << YAML::Key << "frames" << YAML::Value << YAML::BeginSeq;
-  for (const FrameEntry& e : m.frames) {
-    out << YAML::BeginMap;
-    out << YAML::Key << "site" << YAML::Value << e.site_index;
-    out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << e.name;
-    out << YAML::Key << "die" << YAML::Value << YAML::Flow << YAML::BeginSeq << e.die_i << e.die_j
-        << YAML::EndSeq;
-    out << YAML::Key << "position_um" << YAML::Value << YAML::Flow << YAML::BeginSeq << e.x_um
-        << e.y_um << YAML::EndSeq;
-    out << YAML::Key << "image" << YAML::Value << relative_text(e.image, dir);
-    if (!e.reference.empty()) {
-      out << YAML::Key << "reference" << YAML::Value << relative_text(e.reference, dir);
-    }
-    if (e.width > 0 && e.height > 0) {
-      out << YAML::Key << "width" << YAML::Value << e.width;
-      out << YAML::Key << "height" << YAML::Value << e.height;
-    }
-    if (e.truth) {
-      out << YAML::Key << "defects" << YAML::Value << YAML::BeginSeq;
-      for (const LabelledDefect& d : *e.truth) {
-        out << YAML::Flow << YAML::BeginMap;
-        out << YAML::Key << "bbox" << YAML::Value << YAML::Flow << YAML::BeginSeq << d.bbox.x
-            << d.bbox.y << d.bbox.width << d.bbox.height << YAML::EndSeq;
-        out << YAML::Key << "class" << YAML::Value << YAML::DoubleQuoted << d.class_name;
-        out << YAML::EndMap;
-      }
-      out << YAML::EndSeq;
-    }
-    out << YAML::EndMap;
-  }
-  out << YAML::EndSeq;
-  out << YAML::EndMap;
-  if (!out.good()) {
-    throw ConfigError(target.string(), 0, "", "cannot write manifest: " + out.GetLastError());
-  }
+}
 
+// One entry of `frames`.
+void emit_frame(YAML::Emitter& out, const FrameEntry& e, const fs::path& dir) {
+  out << YAML::BeginMap;
+  out << YAML::Key << "site" << YAML::Value << e.site_index;
+  out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << e.name;
+  out << YAML::Key << "die" << YAML::Value << YAML::Flow << YAML::BeginSeq << e.die_i << e.die_j
+      << YAML::EndSeq;
+  out << YAML::Key << "position_um" << YAML::Value << YAML::Flow << YAML::BeginSeq << e.x_um
+      << e.y_um << YAML::EndSeq;
+  out << YAML::Key << "image" << YAML::Value << relative_text(e.image, dir);
+  if (!e.reference.empty()) {
+    out << YAML::Key << "reference" << YAML::Value << relative_text(e.reference, dir);
+  }
+  if (e.width > 0 && e.height > 0) {
+    out << YAML::Key << "width" << YAML::Value << e.width;
+    out << YAML::Key << "height" << YAML::Value << e.height;
+  }
+  if (e.truth) {
+    out << YAML::Key << "defects" << YAML::Value << YAML::BeginSeq;
+    for (const LabelledDefect& d : *e.truth) {
+      out << YAML::Flow << YAML::BeginMap;
+      out << YAML::Key << "bbox" << YAML::Value << YAML::Flow << YAML::BeginSeq << d.bbox.x
+          << d.bbox.y << d.bbox.width << d.bbox.height << YAML::EndSeq;
+      out << YAML::Key << "class" << YAML::Value << YAML::DoubleQuoted << d.class_name;
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  out << YAML::EndMap;
+}
+
+// `text` into `target` atomically: a temporary file beside it, then a rename.
+void write_atomically(const fs::path& target, const std::string& text) {
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  fs::create_directories(target.parent_path(), ec);
   fs::path tmp = target;
   tmp += ".tmp";
   {
     std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
     if (!file) throw ConfigError(tmp.string(), 0, "", "cannot create file");
-    file << "# waferscan recorded image set (docs/recorded-sets.md)\n" << out.c_str() << "\n";
+    file << text;
     file.flush();
     if (!file) throw ConfigError(tmp.string(), 0, "", "cannot write file");
   }
@@ -313,6 +310,25 @@ void save_manifest(const Manifest& m) {
     throw ConfigError(target.string(), 0, "",
                       "cannot rename " + tmp.string() + ": " + ec.message());
   }
+}
+
+}  // namespace
+
+void save_manifest(const Manifest& m) {
+  const fs::path dir = m.dir.empty() ? m.path.parent_path() : m.dir;
+  const fs::path target = m.path.empty() ? dir / kManifestName : m.path;
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  emit_header(out, m, dir);
+  out << YAML::Key << "frames" << YAML::Value << YAML::BeginSeq;
+  for (const FrameEntry& e : m.frames) emit_frame(out, e, dir);
+  out << YAML::EndSeq;
+  out << YAML::EndMap;
+  if (!out.good()) {
+    throw ConfigError(target.string(), 0, "", "cannot write manifest: " + out.GetLastError());
+  }
+  write_atomically(target, std::string("# waferscan recorded image set (docs/recorded-sets.md)\n") +
+                               out.c_str() + "\n");
 }
 
 }  // namespace ws

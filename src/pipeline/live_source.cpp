@@ -10,7 +10,7 @@ namespace ws::pipeline {
 void LiveSource::acquire(const SiteJob& job, std::shared_ptr<Delivery> delivery) {
   // Everything the command uses is owned by it or by the agent (which outlives every run).
   auto run = [&agent = agent_, token = token_, tracker = tracker_, t = timeouts_, probe = probe_,
-              job, delivery] {
+              size = camera_size_, job, delivery] {
     // Runs one device call under the watchdog, with the probe on either side of it.
     std::string timed;  // the call in progress and its timeout, for a timed-out site's reason
     const auto call = [&](Device d, const char* point, std::chrono::milliseconds timeout,
@@ -38,6 +38,15 @@ void LiveSource::acquire(const SiteJob& job, std::shared_ptr<Delivery> delivery)
            [&] { m.stage->move_to(job.site.x_um, job.site.y_um); });
       if (token.abort_requested()) throw HardwareAborted("aborted before capture");
       call(Device::camera, "capture", t.capture, [&] { work->image = m.camera->capture(); });
+      if (work->image.size() != size) {  // a camera fault, not a registration question
+        work->result.status = SiteStatus::error;
+        work->result.reason = "bad frame: the camera returned " + std::to_string(work->image.cols) +
+                              "x" + std::to_string(work->image.rows) + ", the recipe's camera is " +
+                              std::to_string(size.width) + "x" + std::to_string(size.height);
+        work->image.release();
+        delivery->deliver(std::move(work));
+        return;
+      }
       work->acquired = true;
       work->processing = true;
       tracker->mark(index, SitePhase::acquired);

@@ -64,52 +64,46 @@ std::string title_of(const RunRecord& run, const std::vector<SiteResult>& sites)
 
 }  // namespace
 
-cv::Mat draw_wafer_map(const RunRecord& run, const std::vector<SiteResult>& sites,
-                       const RunGeometry& g, const WaferMapOptions& options) {
-  if (options.width < 400 || options.height < 300) {
-    throw std::invalid_argument("wafer map: picture must be at least 400 x 300 pixels");
+namespace {
+
+// How a die is shaded by the outcome of its sites, and which outcome wins when a die was visited
+// more than once: done, then unreliable, then error, then anything else (not inspected).
+struct DieShade {
+  int rank;
+  cv::Scalar fill;
+};
+
+DieShade shade_of(SiteStatus s) {
+  switch (s) {
+    case SiteStatus::done:
+      return {4, kDone};
+    case SiteStatus::unreliable:
+      return {3, kUnreliable};
+    case SiteStatus::error:
+      return {2, kError};
+    default:
+      return {1, kNotInspected};
   }
-  cv::Mat img(options.height, options.width, CV_8UC3, kBackground);
-  const int side = std::min(options.height - kTitleH - kMargin, options.width - kLegendW - kMargin);
-  const double radius_um = g.wafer_diameter_mm * 500.0;
-  const Mapper m{{kMargin + side / 2.0, kTitleH + side / 2.0}, (side / 2.0 - 4) / radius_um};
-  const int radius_px = static_cast<int>(std::lround(radius_um * m.px_per_um));
+}
 
-  // Wafer, die shading and grid are drawn on a layer that is copied inside the wafer outline
-  // only, so dies on the edge are clipped to the wafer and nothing spills into the title.
-  cv::Mat layer(img.size(), img.type(), kWafer);
-
-  // Shade the dies of the run by their sites' outcome: done beats unreliable beats error beats
-  // not inspected when a die was visited more than once.
-  std::map<std::pair<int, int>, SiteStatus> die_status;
-  const auto rank = [](SiteStatus s) {
-    switch (s) {
-      case SiteStatus::done:
-        return 4;
-      case SiteStatus::unreliable:
-        return 3;
-      case SiteStatus::error:
-        return 2;
-      default:
-        return 1;
-    }
-  };
+// The dies of the run, shaded by their sites' outcome.
+void shade_dies(cv::Mat& layer, const std::vector<SiteResult>& sites, const RunGeometry& g,
+                const Mapper& m) {
+  std::map<std::pair<int, int>, DieShade> dies;
   for (const auto& s : sites) {
-    const std::pair<int, int> die{s.site.die_i, s.site.die_j};
-    const auto it = die_status.find(die);
-    if (it == die_status.end() || rank(s.status) > rank(it->second)) die_status[die] = s.status;
+    const DieShade here = shade_of(s.status);
+    const auto [it, added] = dies.try_emplace({s.site.die_i, s.site.die_j}, here);
+    if (!added && here.rank > it->second.rank) it->second = here;
   }
-  for (const auto& [die, status] : die_status) {
+  for (const auto& [die, shade] : dies) {
     const cv::Point2d c = die_corner_um(g, die.first, die.second);
-    const cv::Scalar fill = status == SiteStatus::done         ? kDone
-                            : status == SiteStatus::unreliable ? kUnreliable
-                            : status == SiteStatus::error      ? kError
-                                                               : kNotInspected;
-    cv::rectangle(layer, m.at(c.x, c.y + g.die_pitch_y_um), m.at(c.x + g.die_pitch_x_um, c.y), fill,
-                  cv::FILLED);
+    cv::rectangle(layer, m.at(c.x, c.y + g.die_pitch_y_um), m.at(c.x + g.die_pitch_x_um, c.y),
+                  shade.fill, cv::FILLED);
   }
+}
 
-  // The die grid: every die with a corner on the wafer.
+// The die grid: every die with a corner on the wafer.
+void draw_grid(cv::Mat& layer, const RunGeometry& g, const Mapper& m, double radius_um) {
   const auto first = [](double origin, double pitch, double r) {
     return static_cast<int>(std::floor((-r - origin) / pitch));
   };
@@ -133,14 +127,27 @@ cv::Mat draw_wafer_map(const RunRecord& run, const std::vector<SiteResult>& site
                     kGrid, 1);
     }
   }
+}
+
+// The wafer: shaded dies and grid on a layer copied inside the outline only (dies on the edge
+// are clipped to the wafer and nothing spills into the title), the outline, the notch.
+void draw_wafer(cv::Mat& img, const std::vector<SiteResult>& sites, const RunGeometry& g,
+                const Mapper& m, double radius_um) {
+  const int radius_px = static_cast<int>(std::lround(radius_um * m.px_per_um));
+  cv::Mat layer(img.size(), img.type(), kWafer);
+  shade_dies(layer, sites, g, m);
+  draw_grid(layer, g, m, radius_um);
   cv::Mat inside(img.size(), CV_8UC1, cv::Scalar(0));
   cv::circle(inside, m.at(0, 0), radius_px, cv::Scalar(255), cv::FILLED);
   layer.copyTo(img, inside);
   cv::circle(img, m.at(0, 0), radius_px, kInk, 2, cv::LINE_AA);
   // The notch (OrientationMarkLocation DOWN, as in the KLARF export).
   cv::circle(img, m.at(0, -radius_um), 6, kBackground, cv::FILLED, cv::LINE_AA);
+}
 
-  const ClassTable classes(g, sites);
+// Every defect as a dot in its class's colour; returns the count per class number.
+std::map<int, int> draw_defects(cv::Mat& img, const std::vector<SiteResult>& sites,
+                                const RunGeometry& g, const Mapper& m, const ClassTable& classes) {
   std::map<int, int> per_class;
   for (const auto& s : sites) {
     for (const auto& d : s.defects) {
@@ -151,12 +158,14 @@ cv::Mat draw_wafer_map(const RunRecord& run, const std::vector<SiteResult>& site
       cv::circle(img, m.at(p.x, p.y), 4, kInk, 1, cv::LINE_AA);
     }
   }
+  return per_class;
+}
 
-  text(img, title_of(run, sites), {kMargin, 32}, 0.7, 2);
-
-  // Legend: die shading, then one line per class in ClassTable order with its count.
+// The legend at column `x`: die shading, then one line per class in ClassTable order with its
+// count ("unclassified" only when some defect is).
+void draw_legend(cv::Mat& img, int x, const ClassTable& classes,
+                 const std::map<int, int>& per_class) {
   int y = kTitleH + 20;
-  const int x = options.width - kLegendW + 10;
   const auto swatch = [&](const cv::Scalar& fill, const std::string& label, bool dot) {
     if (dot) {
       cv::circle(img, {x + 8, y - 5}, 6, fill, cv::FILLED, cv::LINE_AA);
@@ -178,13 +187,31 @@ cv::Mat draw_wafer_map(const RunRecord& run, const std::vector<SiteResult>& site
   y += 10;
   text(img, "Defects by class", {x, y}, 0.55, 2);
   y += 24;
-  for (std::size_t k = 0; k < classes.names().size() && y < options.height - 10; ++k) {
+  for (std::size_t k = 0; k < classes.names().size() && y < img.rows - 10; ++k) {
     const auto it = per_class.find(static_cast<int>(k));
     const int n = it == per_class.end() ? 0 : it->second;
-    if (k == 0 && n == 0) continue;  // "unclassified" only when some defect is
+    if (k == 0 && n == 0) continue;
     swatch(class_colour(static_cast<int>(k)), classes.names()[k] + " (" + std::to_string(n) + ")",
            true);
   }
+}
+
+}  // namespace
+
+cv::Mat draw_wafer_map(const RunRecord& run, const std::vector<SiteResult>& sites,
+                       const RunGeometry& g, const WaferMapOptions& options) {
+  if (options.width < 400 || options.height < 300) {
+    throw std::invalid_argument("wafer map: picture must be at least 400 x 300 pixels");
+  }
+  cv::Mat img(options.height, options.width, CV_8UC3, kBackground);
+  const int side = std::min(options.height - kTitleH - kMargin, options.width - kLegendW - kMargin);
+  const double radius_um = g.wafer_diameter_mm * 500.0;
+  const Mapper m{{kMargin + side / 2.0, kTitleH + side / 2.0}, (side / 2.0 - 4) / radius_um};
+  draw_wafer(img, sites, g, m, radius_um);
+  const ClassTable classes(g, sites);
+  const std::map<int, int> per_class = draw_defects(img, sites, g, m, classes);
+  text(img, title_of(run, sites), {kMargin, 32}, 0.7, 2);
+  draw_legend(img, options.width - kLegendW + 10, classes, per_class);
   return img;
 }
 

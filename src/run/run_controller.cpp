@@ -203,8 +203,9 @@ std::unique_ptr<pipeline::FrameSource> frame_source(RunSession& s, HardwareAgent
   if (s.request.set) {
     return std::make_unique<pipeline::FileSource>(s.request.set, s.stop->token(), s.tracker);
   }
-  return std::make_unique<pipeline::LiveSource>(agent, s.stop->token(), s.tracker,
-                                                DeviceTimeouts::from(s.recipe), s.hooks.probe);
+  return std::make_unique<pipeline::LiveSource>(
+      agent, s.stop->token(), s.tracker, DeviceTimeouts::from(s.recipe),
+      cv::Size(s.recipe.camera.width, s.recipe.camera.height), s.hooks.probe);
 }
 
 pipeline::GraphContext graph_context(RunSession& s, HardwareAgent& agent,

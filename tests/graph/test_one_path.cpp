@@ -39,8 +39,7 @@ TEST(OnePath, TheGraphAndCrossvalFindTheSameDefectsOnTheSamePairs) {
   const std::vector<std::string> classes{"open", "short",  "mousebite",
                                          "spur", "copper", "pin-hole"};
   Manifest m = io::import_pairs(source_path("data/deeppcb"), dir.path() / "set", classes);
-  m.frame_width = 640;
-  m.frame_height = 640;
+  io::record_frame_sizes(m, source_path("data/deeppcb"));
   save_manifest(m);
   const auto model = classify::Classifier::load(source_path("data/models/deeppcb.json"));
 

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 
 namespace ws::testing {
@@ -54,6 +55,27 @@ TEST_F(CrossvalCli, RandomFoldsAreLabelledRandom) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("random folds"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("class-agnostic"), std::string::npos) << r.out;
+}
+
+// train's classifier options reach the model file: the forest's tree count, the chosen features,
+// the speck rule; an unknown or repeated feature is a usage error before any frame is read.
+TEST_F(CrossvalCli, TrainWritesTheForestItWasAskedFor) {
+  const std::string model = (dir_.path() / "m.json").string();
+  const auto r = run_cli({"train", set(), "--out", model, "--trees", "5", "--min-component", "7",
+                          "--features", "fill,polarity,components_delta"},
+                         dir_.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::ifstream in(model);
+  const auto doc = nlohmann::json::parse(in);
+  EXPECT_EQ(doc["method"], "forest");
+  EXPECT_EQ(doc["forest"]["trees"].size(), 5u);
+  EXPECT_EQ(doc["features"], (nlohmann::json{"fill", "polarity", "components_delta"}));
+  EXPECT_EQ(doc["detection"]["context_min_component_px"], 7);
+  for (const auto* bad : {"fill,colour", "fill,fill"}) {
+    const auto b = run_cli({"train", set(), "--out", model, "--features", bad}, dir_.path());
+    EXPECT_EQ(b.code, 2) << bad << "\n" << b.err;
+    EXPECT_NE(b.err.find("--features"), std::string::npos) << b.err;
+  }
 }
 
 TEST_F(CrossvalCli, AGroupRuleThatDoesNotFitIsAUsageError) {

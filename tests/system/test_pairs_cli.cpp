@@ -82,13 +82,18 @@ TEST_F(PairsCli, FramesThatCannotBeRegisteredAreUnreliableInEveryOutput) {
   EXPECT_NE(manifest.find("width: 600"), std::string::npos) << "the 600x600 frames keep their size";
 
   const fs::path events = dir_.path() / "events.jsonl";
-  const auto r =
-      cli({"reprocess", set(), "--model", source_path("data/models/deeppcb.json").string(),
-           "--graph", source_path("graphs/inspect.yaml").string(), "--db", db(), "--events",
-           events.string(), "--quiet"});
+  const auto r = cli(
+      {"reprocess", set(), "--model", source_path("data/models/deeppcb.json").string(), "--graph",
+       source_path("graphs/inspect.yaml").string(), "--db", db(), "--events", events.string()});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("2/5 sites done"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("unreliable 3"), std::string::npos) << r.err;
+  // The progress line (plain, not a terminal: always printed for the last site) says it too.
+  const auto progress = r.err.find("progress: 5/5 sites");
+  ASSERT_NE(progress, std::string::npos) << r.err;
+  EXPECT_NE(r.err.substr(progress, r.err.find('\n', progress) - progress).find(", unreliable 3"),
+            std::string::npos)
+      << r.err;
 
   // runs: the count in its own column.
   const auto runs = cli({"runs", "--db", db()});

@@ -63,13 +63,12 @@ void SimCamera::abort() {
 }
 
 cv::Mat SimCamera::corrupt_frame(std::uint64_t call) const {
-  // Two bytes a pixel at half the size (a camera mode the recipe did not ask for), so the
-  // pipeline's frame check flags it as a bad frame whatever the pixels say.
-  cv::Mat garbage(std::max(1, spec_.height / 2), std::max(1, spec_.width / 2), CV_16UC1);
+  // The wrong size, so the pipeline's frame check flags it whatever the pixels say.
+  cv::Mat garbage(std::max(1, spec_.height / 2), std::max(1, spec_.width / 2), CV_8UC1);
   Rng rng(mix64(seed_ ^ 0xC0BB0B7EULL) ^ call);
   for (int r = 0; r < garbage.rows; ++r) {
-    auto* row = garbage.ptr<std::uint16_t>(r);
-    for (int c = 0; c < garbage.cols; ++c) row[c] = static_cast<std::uint16_t>(rng.next() >> 48);
+    auto* row = garbage.ptr<std::uint8_t>(r);
+    for (int c = 0; c < garbage.cols; ++c) row[c] = static_cast<std::uint8_t>(rng.next() >> 56);
   }
   return garbage;
 }

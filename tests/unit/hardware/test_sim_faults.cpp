@@ -449,7 +449,7 @@ TEST_F(SimFaults, HangAtSiteNHangsTheCaptureAtSiteNOnly) {
 // ---------------------------------------------------------------------------------------------
 // frame.corrupt and machine.estop
 
-TEST_F(SimFaults, CorruptFrameHasTheWrongTypeAndSizeAtSiteNOnly) {
+TEST_F(SimFaults, CorruptFrameHasTheWrongSizeAtSiteNOnly) {
   const ws::Recipe r = fault_recipe();
   make({"frame.corrupt=fire@site:2"});
   for (int k = 0; k < kSites; ++k) {
@@ -457,7 +457,6 @@ TEST_F(SimFaults, CorruptFrameHasTheWrongTypeAndSizeAtSiteNOnly) {
     const cv::Mat frame = capture();
     if (k == 2) {
       EXPECT_NE(frame.size(), cv::Size(r.camera.width, r.camera.height)) << "site " << k;
-      EXPECT_NE(frame.type(), CV_8UC1) << "site " << k;
       EXPECT_FALSE(frame.empty());
     } else {
       EXPECT_EQ(frame.size(), cv::Size(r.camera.width, r.camera.height)) << "site " << k;

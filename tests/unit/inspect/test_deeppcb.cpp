@@ -43,8 +43,7 @@ class DeepPcb : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("ws_test_deeppcb_set-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     Manifest m = io::import_pairs(kSource / "data" / "deeppcb", dir_, kClasses);
-    m.frame_width = 640;
-    m.frame_height = 640;
+    io::record_frame_sizes(m, kSource / "data" / "deeppcb");
     save_manifest(m);
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }

@@ -5,6 +5,7 @@
 #include "waferscan/error.hpp"
 
 #include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -60,6 +61,37 @@ TEST_F(ImportPairs, FramesReferencesAndTruth) {
   EXPECT_EQ((*m.frames[0].truth)[0].class_name, "open");
   EXPECT_EQ((*m.frames[0].truth)[1].class_name, "pin-hole");
   EXPECT_FALSE(m.frames[1].truth.has_value());  // no labels file: not labelled
+}
+
+// record_frame_sizes: the set's size is the first test image's; another size is the frame's own;
+// a box outside its frame names the labels file.
+TEST_F(ImportPairs, FrameSizesAreRecordedAndBoxesCheckedAgainstThem) {
+  for (const auto& [name, size] :
+       {std::pair{"a", cv::Size(64, 48)}, std::pair{"b", cv::Size(40, 30)},
+        std::pair{"c", cv::Size(64, 48)}}) {
+    const cv::Mat img(size, CV_8UC1, cv::Scalar(100));
+    ASSERT_TRUE(cv::imwrite((in() / (std::string(name) + "_test.png")).string(), img));
+    ASSERT_TRUE(cv::imwrite((in() / (std::string(name) + "_temp.png")).string(), img));
+  }
+  write("b.txt", "0 0 40 30 1\n");  // the whole of b's own 40x30 frame
+  Manifest m = import_pairs(in(), out(), kClasses);
+  record_frame_sizes(m, in());
+  EXPECT_EQ(cv::Size(m.frame_width, m.frame_height), cv::Size(64, 48));
+  EXPECT_EQ(m.frames[0].width, 0);
+  EXPECT_EQ(m.frames[1].width, 40);
+  EXPECT_EQ(m.frames[1].height, 30);
+  EXPECT_EQ(m.frames[2].width, 0);
+
+  write("b.txt", "0 0 41 30 1\n");  // one column past b's frame (inside the set's size)
+  fs::remove_all(out());
+  Manifest again = import_pairs(in(), out(), kClasses);
+  try {
+    record_frame_sizes(again, in());
+    FAIL() << "a box outside its frame was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.file(), (in() / "b.txt").string());
+    EXPECT_NE(std::string(e.what()).find("outside the 40x30 frame"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(ImportPairs, ClassNamesComeFromTheCaller) {

@@ -342,6 +342,17 @@ TEST(Klarf18, AnUnreliableSiteMakesTheInspectionIncompleteAndIsNamed) {
   EXPECT_NE(unquote(status.at(2)).find("2 of 3 planned sites inspected; 1 unreliable"),
             std::string::npos)
       << unquote(status.at(2));
+  EXPECT_EQ(unquote(status.at(2)).find("error"), std::string::npos) << "no error site";
+  r.sites[2].status = SiteStatus::error;
+  r.sites[2].defects.clear();
+  const auto with_error =
+      export_text(r.run, r.sites, synthetic_geometry(), publish::KlarfVersion::v1_8);
+  const Record18 file2 = Reader18(with_error).file();
+  const auto& status2 = file2.child("LotRecord").child("WaferRecord").fields.at("InspectionStatus");
+  EXPECT_NE(unquote(status2.at(2)).find("1 of 3 planned sites inspected; 1 unreliable"),
+            std::string::npos)
+      << unquote(status2.at(2));
+  EXPECT_NE(unquote(status2.at(2)).find("; 1 error"), std::string::npos) << unquote(status2.at(2));
 }
 
 TEST(Klarf18, AllDoneRunIsComplete) {
