@@ -112,7 +112,10 @@ std::string known_features(const std::string& list) {
   for (const std::string& name : split_names(list)) {
     if (std::find(all.begin(), all.end(), name) == all.end()) {
       std::string known;
-      for (const std::string& n : all) known += (known.empty() ? "" : ", ") + n;
+      for (const std::string& n : all) {
+        if (!known.empty()) known += ", ";
+        known += n;
+      }
       return "unknown feature '" + name + "' (expected some of: " + known + ")";
     }
     if (!seen.insert(name).second) return "feature '" + name + "' named twice";
