@@ -109,18 +109,26 @@ struct ProfileArgs {
 std::string known_features(const std::string& list) {
   const auto& all = classify::feature_names();
   std::set<std::string> seen;
+  std::string unknown;
+  std::string repeated;
   for (const std::string& name : split_names(list)) {
     if (std::find(all.begin(), all.end(), name) == all.end()) {
-      std::string known;
-      for (const std::string& n : all) {
-        if (!known.empty()) known += ", ";
-        known += n;
-      }
-      return "unknown feature '" + name + "' (expected some of: " + known + ")";
+      unknown = name;
+      break;
     }
-    if (!seen.insert(name).second) return "feature '" + name + "' named twice";
+    if (!seen.insert(name).second) {
+      repeated = name;
+      break;
+    }
   }
-  return {};
+  if (!repeated.empty()) return "feature '" + repeated + "' named twice";
+  if (unknown.empty()) return {};
+  std::string known;
+  for (const std::string& n : all) {
+    if (!known.empty()) known += ", ";
+    known += n;
+  }
+  return "unknown feature '" + unknown + "' (expected some of: " + known + ")";
 }
 
 /// The classifier `train` and `crossval` build: a random forest of 64 trees of depth 10 (splits
