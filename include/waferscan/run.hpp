@@ -3,6 +3,7 @@
 #pragma once
 
 #include "waferscan/cancel.hpp"
+#include "waferscan/error.hpp"
 #include "waferscan/graph_spec.hpp"
 #include "waferscan/hardware.hpp"
 #include "waferscan/node_probe.hpp"
@@ -92,14 +93,19 @@ struct RunReport {
   std::vector<SafeStopStepResult> safe_stop;
   std::size_t max_in_flight = 0;
   double duration_s = 0;
+  /// False when the safe stop did not park the stage or turn the light off: that device is
+  /// Faulted, the run Failed, and the command line exits with exit_code::unsafe.
+  bool machine_safe = true;
 };
 
 /// The exit code of the command line for a run that ended in `state` for `reason` (README,
 /// "Exit codes").
 int exit_code_for(RunState state, StopReason reason) noexcept;
 
-/// Exit code of the command line for a finished run (exit_code_for(state, reason)).
+/// Exit code of the command line for a finished run: exit_code::unsafe for a machine the safe
+/// stop did not make safe, otherwise exit_code_for(state, reason).
 inline int exit_code_for(const RunReport& report) noexcept {
+  if (!report.machine_safe) return exit_code::unsafe;
   return exit_code_for(report.state, report.stop_reason);
 }
 

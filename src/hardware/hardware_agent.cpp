@@ -104,6 +104,18 @@ struct HardwareAgent::State {
     worker_exit.notify_all();
   }
 
+  // The abort is a driver call too, and may hang as well: it runs on a thread of its own, so the
+  // watchdog never blocks in a driver. The returned flag turns true when the abort returned.
+  static std::shared_ptr<std::atomic<bool>> launch_abort(const std::shared_ptr<State>& self,
+                                                         Device d) {
+    auto returned = std::make_shared<std::atomic<bool>>(false);
+    std::thread([self, d, returned] {
+      self->abort_device(d);
+      returned->store(true);
+    }).detach();
+    return returned;
+  }
+
   void abort_device(Device d) {
     try {
       switch (d) {
@@ -137,12 +149,18 @@ struct HardwareAgent::State {
       ++listener_busy;
       lock.unlock();
       if (on_overrun) on_overrun(call.device, call.what);
-      abort_device(call.device);
+      const auto abort_returned = launch_abort(self, call.device);
       lock.lock();
       if (--listener_busy == 0) listener_idle.notify_all();
       if (call_done.wait_for(lock, options.abort_grace, [&] { return !same_call(); })) continue;
-      // The abort did not end the call: fault the device and abandon the stuck thread.
-      const std::string reason = call.what + " did not return after its timeout and the abort path";
+      // The abort did not end the call within its grace: fault the device and abandon the stuck
+      // thread (and the abort's, if that is stuck too).
+      std::string reason = call.what + " did not return after its timeout and the abort path";
+      if (!abort_returned->load()) {
+        reason += " (the abort itself did not return within " +
+                  std::to_string(options.abort_grace.count()) + " ms)";
+        abandoned.fetch_add(1);
+      }
       faults[static_cast<std::size_t>(call.device)] = reason;
       Worker* stuck = call.worker;
       stuck->abandoned = true;

@@ -24,8 +24,10 @@ struct CommandAbandoned {};
 /// bodies never block on hardware, they post commands here.
 ///
 /// Inside a command every blocking driver call is wrapped in `device_call()`, which gives it a
-/// timeout. On overrun the watchdog calls the device's abort path (Camera::abort, Stage::stop);
-/// if the call has still not returned after the abort grace, the device is marked Faulted, the
+/// timeout. On overrun the watchdog calls the device's abort path (Camera::abort, Stage::stop) on a
+/// thread of its own, never blocking in a driver itself: the abort is a call with a deadline too.
+/// If the call has still not returned after the abort grace (whether or not the abort returned),
+/// the device is marked Faulted, the
 /// thread stuck in the driver is abandoned (never killed; a fresh worker thread takes over the
 /// queue), and the fault listener is told. A Faulted device refuses every later call until
 /// reset_faults().

@@ -25,7 +25,7 @@ RunState terminal_state_for(StopReason reason, bool failed) {
 }  // namespace
 
 RunOutcome settle_outcome(const std::optional<StopInfo>& stop, const std::string& failure,
-                          const SiteCounts& sites) {
+                          const SiteCounts& sites, const MachineSafety& safety) {
   StopReason reason = stop ? stop->reason : StopReason::none;
   if (failure.empty() && sites.done == sites.total) reason = StopReason::none;
   const bool failed = !failure.empty();
@@ -34,6 +34,19 @@ RunOutcome settle_outcome(const std::optional<StopInfo>& stop, const std::string
   out.reason = failed && reason == StopReason::none ? StopReason::fault : reason;
   // A stop for a fault (the health monitor) says why, as a failure would.
   out.message = failure.empty() && stop && reason == StopReason::fault ? stop->origin : failure;
+  const auto prefix = [&out](const std::string& what) {
+    out.message = what + (out.message.empty() ? "" : "; " + out.message);
+  };
+  if (!safety.unsafe.empty()) {
+    out.state = RunState::failed;
+    if (out.reason == StopReason::none) out.reason = StopReason::fault;
+    out.machine_safe = false;
+    prefix("the machine is not safe: " + safety.unsafe);
+  } else if (out.state == RunState::completed && !safety.faulted.empty()) {
+    out.state = RunState::failed;
+    out.reason = StopReason::timeout;
+    prefix("Faulted during the run: " + safety.faulted);
+  }
   return out;
 }
 

@@ -48,6 +48,7 @@ struct RunSession {
   std::shared_ptr<pipeline::SiteTracker> tracker;
   std::unique_ptr<StopWiring> wiring;
   std::optional<StopInfo> stopped;  ///< what stopped the run, as seen once the graph was quiet
+  std::string unsafe;               ///< the safe-stop steps that left the machine unsafe
   RunOutcome outcome;
   RunReport report;
 };
@@ -266,6 +267,50 @@ void RunController::finish_recording(RunSession& s) {
   }
 }
 
+namespace {
+
+// The device a safe-stop step makes safe: the stage parked, the light off.
+std::optional<Device> made_safe_by(SafeStopStepId id) {
+  if (id == SafeStopStepId::park_stage) return Device::stage;
+  if (id == SafeStopStepId::light_off) return Device::light;
+  return std::nullopt;
+}
+
+// A stage that did not park or a light that did not go off leaves the machine unsafe: the device
+// is Faulted (until an operator reset) and the steps are named for the run's outcome.
+std::string fault_unsafe_devices(HardwareAgent& agent, Journal& journal,
+                                 const std::vector<SafeStopStepResult>& steps) {
+  std::string unsafe;
+  for (const SafeStopStepResult& r : steps) {
+    const auto device = made_safe_by(r.id);
+    if (!device || r.outcome == CallOutcome::ok || r.outcome == CallOutcome::skipped) continue;
+    std::string what = std::string(to_string(r.id)) + " " + std::string(to_string(r.outcome));
+    if (!r.message.empty()) what += " (" + r.message + ")";
+    if (!agent.faulted(*device)) {
+      agent.mark_faulted(*device, "safe stop: " + what);
+      journal.event("hardware", {{"device", to_string(*device)},
+                                 {"state", "faulted"},
+                                 {"reason", agent.fault_reason(*device)}});
+    }
+    unsafe += (unsafe.empty() ? "" : "; ") + what;
+  }
+  return unsafe;
+}
+
+// The devices Faulted now, with their reasons ("camera: ...; stage: ...").
+std::string faulted_devices(const HardwareAgent& agent) {
+  std::string faulted;
+  for (std::size_t d = 0; d < kDeviceCount; ++d) {
+    const auto device = static_cast<Device>(d);
+    if (!agent.faulted(device)) continue;
+    faulted += (faulted.empty() ? "" : "; ") + std::string(to_string(device)) + ": " +
+               agent.fault_reason(device);
+  }
+  return faulted;
+}
+
+}  // namespace
+
 // Always, also after completion or failure: every step on its own deadline, none skipped.
 void RunController::safe_stop(RunSession& s) {
   s.journal.state(RunState::stopping);
@@ -273,6 +318,7 @@ void RunController::safe_stop(RunSession& s) {
   if (s.hooks.probe) probe_steps(steps, s.hooks.probe);
   s.report.safe_stop =
       run_safe_stop(steps, [&](const SafeStopStepResult& r) { journal_step(s.journal, r); });
+  s.unsafe = fault_unsafe_devices(*state_->agent, s.journal, s.report.safe_stop);
   if (s.stopped) s.report.hardware_safe_ms = ms_since(s.stopped->requested_at, Clock::now());
   s.wiring->finish_monitor();
 }
@@ -280,7 +326,8 @@ void RunController::safe_stop(RunSession& s) {
 // The outcome is decided and stored; device faults are recorded so that no later run (of this
 // process or another) starts on a Faulted device.
 void RunController::settle(RunSession& s) {
-  s.outcome = settle_outcome(s.stopped, s.wiring->failure(), state_->store->count_sites(s.id));
+  s.outcome = settle_outcome(s.stopped, s.wiring->failure(), state_->store->count_sites(s.id),
+                             {s.unsafe, faulted_devices(*state_->agent)});
   set_active(nullptr);
   s.wiring->unhook();
   for (std::size_t d = 0; d < kDeviceCount; ++d) {
@@ -310,6 +357,7 @@ RunReport RunController::report(RunSession& s) {
   r.stop_reason = s.outcome.reason;
   r.stop_strength = s.stopped ? s.stopped->strength : StopStrength::none;
   r.message = s.outcome.message;
+  r.machine_safe = s.outcome.machine_safe;
   r.sites = state_->store->count_sites(s.id);
   for (const auto& site : state_->store->sites(s.id)) {
     for (const auto& d : site.defects) {

@@ -118,6 +118,11 @@ TEST_F(Faults, AStageThatIgnoresStopFaultsTheStage) {
   EXPECT_TRUE(controller_->device_faulted(Device::stage));
   expect_consistent(r);
   EXPECT_FALSE(sim_->machine().light->is_on());  // light off still ran
+  // The Faulted stage could not be parked: the machine is not safe, and the run says so.
+  EXPECT_FALSE(r.machine_safe);
+  EXPECT_EQ(exit_code_for(r), exit_code::unsafe);
+  EXPECT_NE(r.message.find("the machine is not safe: park_stage failed"), std::string::npos)
+      << r.message;
 }
 
 TEST_F(Faults, AHungLampFaultsTheLight) {
@@ -128,7 +133,79 @@ TEST_F(Faults, AHungLampFaultsTheLight) {
   EXPECT_TRUE(controller_->device_faulted(Device::light));
   expect_consistent(r);
   EXPECT_TRUE(sim_->machine().stage->parked());
+  EXPECT_FALSE(r.machine_safe);  // a Faulted lamp was not turned off
+  EXPECT_EQ(exit_code_for(r), exit_code::unsafe);
 }
+
+// The watchdog never blocks in a driver: an abort path that hangs too is abandoned after the
+// grace, the device Faulted, and the run goes on to its safe stop and its final state.
+TEST_F(Faults, AHungCaptureWhoseAbortHangsTooFaultsTheCamera) {
+  inject({"camera.capture=hang@site:2", "camera.abort=hang@call:1"});
+  const RunReport r = run_with_deadline();
+  EXPECT_EQ(r.state, RunState::failed);
+  EXPECT_EQ(r.stop_reason, StopReason::timeout);
+  EXPECT_EQ(exit_code_for(r), exit_code::timed_out);
+  EXPECT_TRUE(r.machine_safe);
+  EXPECT_TRUE(controller_->device_faulted(Device::camera));
+  EXPECT_NE(controller_->store().faults().at(0).reason.find("the abort itself did not return"),
+            std::string::npos)
+      << controller_->store().faults().at(0).reason;
+  EXPECT_EQ(controller_->abandoned_driver_threads(), 2u);  // the capture's and the abort's
+  EXPECT_EQ(controller_->store().run(r.id)->state, RunState::failed);
+  expect_consistent(r);
+  EXPECT_TRUE(sim_->machine().stage->parked());
+  EXPECT_FALSE(sim_->machine().light->is_on());
+  sim_->release_hangs();
+}
+
+TEST_F(Faults, AHungMoveWhoseStopHangsTooFaultsTheStageAndLeavesTheMachineUnsafe) {
+  inject({"stage.move=hang@site:2", "stage.stop=hang@call:1"});
+  const RunReport r = run_with_deadline();
+  EXPECT_EQ(r.state, RunState::failed);
+  EXPECT_TRUE(controller_->device_faulted(Device::stage));
+  EXPECT_FALSE(r.machine_safe);  // a Faulted stage is not parked
+  EXPECT_EQ(exit_code_for(r), exit_code::unsafe);
+  EXPECT_FALSE(sim_->machine().light->is_on());
+  expect_consistent(r);
+  sim_->release_hangs();
+}
+
+// A failure in the safe stop itself: the run that was about to complete fails as unsafe, the
+// device is Faulted in the store, and the next run is refused until an operator reset.
+class SafeStopFailures : public Faults, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(SafeStopFailures, LeaveTheMachineUnsafeAndTheDeviceFaulted) {
+  const std::string specs = GetParam();
+  Recipe recipe = quick_recipe();
+  std::stringstream list(specs);
+  for (std::string spec; std::getline(list, spec, ' ');) {
+    recipe.faults.push_back(parse_fault_spec(spec));
+  }
+  make(recipe, AgentOptions{std::chrono::milliseconds(300)});
+  const RunReport r = run_with_deadline();
+  const Device device = specs.rfind("stage", 0) == 0 ? Device::stage : Device::light;
+  EXPECT_EQ(r.state, RunState::failed) << specs;
+  EXPECT_EQ(r.sites.done, 12);  // every site was inspected: only the stop failed
+  EXPECT_FALSE(r.machine_safe);
+  EXPECT_EQ(exit_code_for(r), exit_code::unsafe);
+  EXPECT_NE(r.message.find("the machine is not safe"), std::string::npos) << r.message;
+  EXPECT_TRUE(controller_->device_faulted(device));
+  const auto stored = controller_->store().run(r.id);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->state, RunState::failed);
+  EXPECT_EQ(stored->stop_reason, StopReason::fault);
+  ASSERT_EQ(controller_->store().faults().size(), 1u);
+  EXPECT_EQ(controller_->store().faults()[0].device, to_string(device));
+  EXPECT_THROW(controller_->run(request()), RunRejected);
+  sim_->release_hangs();
+  controller_->reset_hardware("test operator");
+  EXPECT_EQ(run_with_deadline().state, RunState::completed);
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, SafeStopFailures,
+                         ::testing::Values("stage.park=hang@call:1 stage.park=ignore_abort@call:1",
+                                           "stage.park=error@call:1", "light.off=hang@call:1",
+                                           "light.off=error@call:1"));
 
 TEST_F(Faults, AnInterlockIsAnEmergencyStop) {
   inject({"machine.estop=fire@site:4"});
