@@ -37,7 +37,8 @@ struct StopInfo {
   StopReason reason = StopReason::none;
   StopStrength strength = StopStrength::none;  ///< current strength (may have escalated)
   std::chrono::steady_clock::time_point requested_at{};
-  std::string origin;  ///< free text: "SIGINT", "api", "drain deadline", ...
+  std::string origin;  ///< of the first request, free text: "SIGINT", "api", "drain deadline", ...
+  std::string latest_origin;  ///< of the request that set the current strength (an escalation's)
 };
 
 namespace detail {
@@ -100,7 +101,8 @@ class StopSource {
   StopSource();
 
   /// Requests a stop. The first request sets the reason and origin; a later one may only raise
-  /// the strength (stop -> abort). Returns true if this call changed anything.
+  /// the strength (stop -> abort), and becomes the latest origin. Returns true if this call
+  /// changed anything.
   bool request(StopReason reason, StopStrength strength, std::string origin = {});
 
   [[nodiscard]] StopToken token() const { return StopToken(state_); }

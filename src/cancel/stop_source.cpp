@@ -17,6 +17,7 @@ struct StopState {
   StopReason reason = StopReason::none;
   std::chrono::steady_clock::time_point requested_at{};
   std::string origin;
+  std::string latest_origin;
   std::uint64_t next_id = 1;
   std::map<std::uint64_t, std::function<void(StopStrength)>> callbacks;
   // Callbacks being invoked right now, with the invoking thread: one thread invokes callbacks at a
@@ -67,8 +68,9 @@ bool StopSource::request(StopReason reason, StopStrength strength, std::string o
     if (state_->reason == StopReason::none) {
       state_->reason = reason;
       state_->requested_at = std::chrono::steady_clock::now();
-      state_->origin = std::move(origin);
+      state_->origin = origin;
     }
+    state_->latest_origin = std::move(origin);
     state_->strength.store(static_cast<std::uint8_t>(strength), std::memory_order_release);
     to_call.assign(state_->callbacks.begin(), state_->callbacks.end());
   }
@@ -96,7 +98,7 @@ std::optional<StopInfo> StopSource::info() const {
   std::lock_guard lock(state_->mutex);
   if (state_->reason == StopReason::none) return std::nullopt;
   return StopInfo{state_->reason, static_cast<StopStrength>(state_->strength.load()),
-                  state_->requested_at, state_->origin};
+                  state_->requested_at, state_->origin, state_->latest_origin};
 }
 
 StopCallback StopSource::on_stop(std::function<void(StopStrength)> fn) {

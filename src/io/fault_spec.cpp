@@ -92,6 +92,13 @@ class SpecParser {
     f.target = target(spec_.substr(0, eq));
     behaviour(spec_.substr(eq + 1, at - eq - 1), f);
     when(spec_.substr(at + 1), f);
+    if (f.target == FaultTarget::light_on && f.when == FaultWhen::site) {
+      // The lamp goes on once, for whichever site is acquired first, before its stage is there:
+      // no light-on call is made at a site, so site:N would never fire.
+      fail(
+          "light.on is switched once per run, before the first capture, not at a site: site:N "
+          "would never fire; use call:1");
+    }
     return f;
   }
 

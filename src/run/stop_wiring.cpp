@@ -51,9 +51,12 @@ StopWiring::StopWiring(std::shared_ptr<StopSource> stop, Journal& journal, Hardw
   // Every request (and escalation) is journaled while the run is active, safe-stop included.
   journal_stops_ = stop_->on_stop([this](StopStrength s) {
     if (auto info = stop_->info()) {
-      journal_.event("stop_requested", {{"reason", to_string(info->reason)},
-                                        {"strength", to_string(s)},
-                                        {"origin", info->origin}});
+      // The origin is this request's: an escalation names the signal or deadline that escalated.
+      nlohmann::json f = {{"reason", to_string(info->reason)},
+                          {"strength", to_string(s)},
+                          {"origin", info->latest_origin}};
+      if (info->latest_origin != info->origin) f["first_origin"] = info->origin;
+      journal_.event("stop_requested", std::move(f));
     }
   });
   // The watchdog reports on its own thread: journal it, and end the run on a fault.

@@ -9,9 +9,34 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 namespace ws {
+
+namespace {
+
+// The lock files of dead processes (a process killed after it wrote its final state leaves its
+// file behind): removed when their process is gone (by pid) and their lock can be taken. Both
+// tests, so that a live process's file is never removed in the moment between its open and its
+// flock.
+void sweep_dead_owners(const std::filesystem::path& dir, const std::string& mine) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.path().extension() != ".lock" || entry.path().string() == mine) continue;
+    char* end = nullptr;
+    const long pid = std::strtol(name.c_str(), &end, 10);
+    if (end == name.c_str() || *end != '-' || pid <= 0) continue;  // not one of ours
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    const int fd = ::open(entry.path().c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) ::unlink(entry.path().c_str());
+    ::close(fd);
+  }
+}
+
+}  // namespace
 
 RunOwnerLock::RunOwnerLock(const std::filesystem::path& db) {
   std::filesystem::path dir = db;
@@ -24,6 +49,7 @@ RunOwnerLock::RunOwnerLock(const std::filesystem::path& db) {
   if (fd_ < 0 || ::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     throw StoreError("cannot create the run owner lock " + path_ + ": " + std::strerror(errno));
   }
+  sweep_dead_owners(dir, path_);
 }
 
 RunOwnerLock::~RunOwnerLock() {

@@ -177,6 +177,9 @@ INSTANTIATE_TEST_SUITE_P(Signals, CliSignal,
                                            SignalCase{SIGINT, "SIGINT", 2, 130, "operator"},
                                            SignalCase{SIGTERM, "SIGTERM", 1, 143, "shutdown"},
                                            SignalCase{SIGHUP, "SIGHUP", 1, 143, "shutdown"},
+                                           SignalCase{SIGQUIT, "SIGQUIT", 1, 130, "operator"},
+                                           SignalCase{SIGALRM, "SIGALRM", 1, 143, "shutdown"},
+                                           SignalCase{SIGXCPU, "SIGXCPU", 1, 143, "shutdown"},
                                            SignalCase{SIGUSR1, "SIGUSR1", 1, 130, "operator"},
                                            // also the stopper's own wake-up signal: from
                                            // outside it must be a stop, not swallowed
@@ -185,6 +188,33 @@ INSTANTIATE_TEST_SUITE_P(Signals, CliSignal,
                            const SignalCase& c = param_info.param;
                            return std::string(c.name) + "x" + std::to_string(c.signals);
                          });
+
+// A stop escalated by another signal: the reason is the first one's, the abort's origin names
+// the signal that escalated.
+TEST_F(Cli, AnEscalationNamesTheSignalThatEscalated) {
+  Process p(run_args(0.5), dir_.path());
+  ASSERT_TRUE(p.wait_for_line("\"type\":\"site\"", 60s)) << p.err();
+  p.signal(SIGINT);
+  ASSERT_TRUE(p.wait_for_line("stop_requested", 30s));
+  p.signal(SIGTERM);
+  ASSERT_EQ(p.wait(60s), 130) << p.err();
+  bool stop_seen = false;
+  bool abort_seen = false;
+  for (const auto& e : events(p.out())) {
+    if (e.value("type", "") != "stop_requested") continue;
+    EXPECT_EQ(e.value("reason", ""), "operator");
+    if (e.value("strength", "") == "stop") {
+      stop_seen = true;
+      EXPECT_EQ(e.value("origin", ""), "SIGINT");
+    } else {
+      abort_seen = true;
+      EXPECT_EQ(e.value("origin", ""), "SIGTERM") << e.dump();
+      EXPECT_EQ(e.value("first_origin", ""), "SIGINT") << e.dump();
+    }
+  }
+  EXPECT_TRUE(stop_seen);
+  EXPECT_TRUE(abort_seen);
+}
 
 // `--events - | head -n 1`: the reader is gone. Its stdout here is a pipe nobody reads from at
 // all, so every event write fails (EPIPE), deterministically, from the first.

@@ -30,10 +30,13 @@ TEST(StopSource, FirstReasonWinsAndLaterRequestsOnlyEscalate) {
   EXPECT_EQ(info->reason, StopReason::operator_request);
   EXPECT_EQ(info->strength, StopStrength::stop);
   EXPECT_EQ(info->origin, "SIGINT");
-  EXPECT_TRUE(src.request(StopReason::shutdown, StopStrength::abort, "SIGINT x2"));
+  EXPECT_EQ(info->latest_origin, "SIGINT");  // the harmless SIGTERM changed nothing
+  EXPECT_TRUE(src.request(StopReason::shutdown, StopStrength::abort, "SIGTERM"));
   info = src.info();
   EXPECT_EQ(info->reason, StopReason::operator_request);  // reason kept
   EXPECT_EQ(info->strength, StopStrength::abort);
+  EXPECT_EQ(info->origin, "SIGINT");
+  EXPECT_EQ(info->latest_origin, "SIGTERM");  // the escalation names what escalated
   EXPECT_FALSE(src.request(StopReason::fault, StopStrength::stop));  // no de-escalation
   EXPECT_EQ(src.token().strength(), StopStrength::abort);
 }

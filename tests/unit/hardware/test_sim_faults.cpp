@@ -419,16 +419,18 @@ TEST_P(SiteFaults, ErrorAtSiteNFiresThereOnly) {
   EXPECT_EQ(failed, std::vector<std::string>{target + "@" + std::to_string(n)});
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Sim, SiteFaults,
-    ::testing::Combine(::testing::Values("stage.move", "light.on", "camera.capture", "camera.abort",
-                                         "stage.stop", "light.off", "stage.park"),
-                       ::testing::Values(0, 3, 5)),
-    [](const auto& param) {
-      std::string name = std::get<0>(param.param);
-      name[name.find('.')] = '_';
-      return name + "_site" + std::to_string(std::get<1>(param.param));
-    });
+INSTANTIATE_TEST_SUITE_P(Sim, SiteFaults,
+                         // light.on is not here: the lamp is switched once per run, not at a site,
+                         // so the parser refuses light.on@site:N (test_fault_spec LightOnAtASite).
+                         ::testing::Combine(::testing::Values("stage.move", "camera.capture",
+                                                              "camera.abort", "stage.stop",
+                                                              "light.off", "stage.park"),
+                                            ::testing::Values(0, 3, 5)),
+                         [](const auto& param) {
+                           std::string name = std::get<0>(param.param);
+                           name[name.find('.')] = '_';
+                           return name + "_site" + std::to_string(std::get<1>(param.param));
+                         });
 
 TEST_F(SimFaults, HangAtSiteNHangsTheCaptureAtSiteNOnly) {
   make({"camera.capture=hang@site:3"});

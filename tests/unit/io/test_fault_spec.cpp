@@ -152,6 +152,7 @@ INSTANTIATE_TEST_SUITE_P(
                     "expects 'fire' (or 'error')"},
         InvalidSpec{"UnknownOnEstop", "machine.estop=boom@site:1", "expected 'fire' (or 'error')"},
         InvalidSpec{"IgnoreAbortOnLight", "light.on=ignore_abort@call:1", "needs an abort path"},
+        InvalidSpec{"LightOnAtASite", "light.on=hang@site:3", "site:N would never fire"},
         InvalidSpec{"SlowNoArg", "stage.move=slow@call:1", "expected slow:MS"},
         InvalidSpec{"SlowEmptyArg", "stage.move=slow:@call:1", "expected slow:MS"},
         InvalidSpec{"SlowZero", "stage.move=slow:0@call:1", "in [1, 3600000]"},
