@@ -17,6 +17,7 @@ inline constexpr int emergency_stop = 3;
 inline constexpr int timed_out = 4;
 inline constexpr int fault = 5;
 inline constexpr int unsafe = 6;  ///< the safe stop did not park the stage or turn the light off
+inline constexpr int busy = 7;    ///< refused: another process holds the machine
 }  // namespace exit_code
 
 /// A configuration or input error: a recipe, graph spec, manifest or image that is not what was

@@ -1,12 +1,15 @@
 // `waferscan hardware status|reset`: the operator's view of Faulted devices.
 #include "app/commands.hpp"
+#include "hardware/machine_lock.hpp"
 #include "store/run_owner.hpp"
+#include "waferscan/error.hpp"
 #include "waferscan/store.hpp"
 
 #include <unistd.h>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 namespace ws::app {
 
@@ -33,6 +36,13 @@ Command add_hardware_command(CLI::App& app) {
             Store store(a->db);
             recover_interrupted_runs(store);
             if (reset->parsed()) {
+              std::optional<MachineLock> lock;  // no reset while another process drives it
+              try {
+                lock.emplace(machine_lock_path("sim"), "hardware reset");
+              } catch (const MachineBusy& e) {
+                std::cerr << "error: hardware reset refused: " << e.what() << std::endl;
+                return exit_code::busy;
+              }
               const auto faults = store.faults();
               const int n = store.reset_faults(operator_name());
               for (const auto& f : faults) {

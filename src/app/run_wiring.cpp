@@ -2,11 +2,13 @@
 
 #include "app/progress_printer.hpp"
 #include "app/signals.hpp"
+#include "hardware/machine_lock.hpp"
 #include "waferscan/error.hpp"
 
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 namespace ws::app {
@@ -88,6 +90,16 @@ std::string summary_line(const RunReport& r) {
 }
 
 int execute_run(Machine machine, SimMachine* sim, RunRequest request, const RunOutput& out) {
+  // One machine, one owner: held from before the store is touched until the process is done.
+  std::optional<MachineLock> machine_lock;
+  if (machine.stage || machine.light || machine.camera) {
+    try {
+      machine_lock.emplace(machine_lock_path("sim"), "run");
+    } catch (const MachineBusy& e) {
+      std::cerr << "error: run refused: " << e.what() << std::endl;
+      return exit_code::busy;
+    }
+  }
   std::ofstream events_file;
   open_event_sink(out.events, events_file, request);
   RunController controller(std::move(machine), out.db, {}, sim_hooks(sim));

@@ -18,6 +18,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 extern char** environ;
@@ -67,7 +68,17 @@ class Process {
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, argv[0], &actions, &attr, argv.data(), environ);
+    // The machine lock is the test's own (its working directory): tests that run in parallel
+    // are different machines, the processes of one test share one.
+    std::vector<std::string> env_s{"WAFERSCAN_MACHINE_LOCK=" +
+                                   (std::filesystem::absolute(cwd) / "machine.lock").string()};
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (std::string_view(*e).rfind("WAFERSCAN_MACHINE_LOCK=", 0) != 0) env_s.emplace_back(*e);
+    }
+    std::vector<char*> envp;
+    for (auto& e : env_s) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const int rc = posix_spawn(&pid_, argv[0], &actions, &attr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     close(fds[1]);

@@ -189,6 +189,29 @@ INSTANTIATE_TEST_SUITE_P(Signals, CliSignal,
                            return std::string(c.name) + "x" + std::to_string(c.signals);
                          });
 
+// One machine, one owner: while a run drives the machine, a second run (on another store, even)
+// and a hardware reset are refused at once, with exit 7 and the holder named; nothing of theirs
+// is stored. Once the first run has ended, the machine is free again.
+TEST_F(Cli, ASecondProcessIsRefusedTheMachineWhileARunHoldsIt) {
+  Process first(run_args(0.5), dir_.path());
+  ASSERT_TRUE(first.wait_for_line("\"type\":\"site\"", 60s)) << first.err();
+  auto second_args = run_args(0.0);
+  const std::string other_db = (dir_.path() / "other.db").string();
+  second_args[5] = other_db;
+  const auto second = run_cli(second_args, dir_.path());
+  EXPECT_EQ(second.code, exit_code::busy) << second.err;
+  EXPECT_NE(second.err.find("the machine is in use by pid"), std::string::npos) << second.err;
+  EXPECT_NE(second.err.find("`waferscan run`"), std::string::npos) << second.err;
+  EXPECT_FALSE(std::filesystem::exists(other_db)) << "refused before any store was touched";
+  const auto reset = run_cli({"hardware", "reset", "--db", db()}, dir_.path());
+  EXPECT_EQ(reset.code, exit_code::busy) << reset.err;
+  EXPECT_NE(reset.err.find("hardware reset refused"), std::string::npos) << reset.err;
+  first.signal(SIGINT);
+  ASSERT_EQ(first.wait(60s), 130) << first.err();
+  const auto after = run_cli(second_args, dir_.path());
+  EXPECT_EQ(after.code, 0) << after.err;
+}
+
 // A stop escalated by another signal: the reason is the first one's, the abort's origin names
 // the signal that escalated.
 TEST_F(Cli, AnEscalationNamesTheSignalThatEscalated) {
