@@ -83,7 +83,13 @@ bool StopSource::request(StopReason reason, StopStrength strength, std::string o
       if (state_->callbacks.find(id) == state_->callbacks.end()) continue;  // unregistered
       state_->running.emplace_back(id, self);
     }
-    fn(strength);
+    // A callback that throws (a journal on a full disk) must neither leave its entry in
+    // `running`, which would block every later unregistration for good, nor keep the callbacks
+    // after it from running: the stop stands, and callbacks report their own failures.
+    try {
+      fn(strength);
+    } catch (...) {
+    }
     {
       std::lock_guard lock(state_->mutex);
       auto& r = state_->running;

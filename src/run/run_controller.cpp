@@ -313,7 +313,11 @@ std::string faulted_devices(const HardwareAgent& agent) {
 
 // Always, also after completion or failure: every step on its own deadline, none skipped.
 void RunController::safe_stop(RunSession& s) {
-  s.journal.state(RunState::stopping);
+  try {
+    s.journal.state(RunState::stopping);
+  } catch (const std::exception& e) {  // a full disk must not keep the machine from being made safe
+    s.wiring->record_failure(e.what());
+  }
   auto steps = safe_stop_plan(*state_->agent, s.journal, *s.tracker, s.recipe);
   if (s.hooks.probe) probe_steps(steps, s.hooks.probe);
   s.report.safe_stop =

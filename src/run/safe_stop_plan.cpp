@@ -35,7 +35,11 @@ SafeStopStep agent_step(SafeStopStepId id, milliseconds timeout, HardwareAgent& 
                 },
                 t);
             if (r.outcome == CallOutcome::ok) {
-              journal.event("hardware", {{"device", to_string(device)}, {"state", state}});
+              try {  // the device is safe whether or not the store can say so (a full disk)
+                journal.event("hardware", {{"device", to_string(device)}, {"state", state}});
+              } catch (const std::exception& e) {
+                spdlog::warn("cannot journal {} {}: {}", to_string(device), state, e.what());
+              }
             }
             return r;
           }};

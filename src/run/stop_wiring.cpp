@@ -56,7 +56,11 @@ StopWiring::StopWiring(std::shared_ptr<StopSource> stop, Journal& journal, Hardw
                           {"strength", to_string(s)},
                           {"origin", info->latest_origin}};
       if (info->latest_origin != info->origin) f["first_origin"] = info->origin;
-      journal_.event("stop_requested", std::move(f));
+      try {
+        journal_.event("stop_requested", std::move(f));
+      } catch (const std::exception& e) {  // the stop stands, journalled or not
+        spdlog::warn("cannot journal the stop request: {}", e.what());
+      }
     }
   });
   // The watchdog reports on its own thread: journal it, and end the run on a fault.

@@ -11,9 +11,11 @@
 #include <gtest/gtest.h>
 
 #include <sqlite3.h>
+#include <sys/resource.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 namespace ws::testing {
 namespace {
@@ -210,6 +212,47 @@ TEST_F(Cli, ASecondProcessIsRefusedTheMachineWhileARunHoldsIt) {
   ASSERT_EQ(first.wait(60s), 130) << first.err();
   const auto after = run_cli(second_args, dir_.path());
   EXPECT_EQ(after.code, 0) << after.err;
+}
+
+// A disk that fills during a run, for real: the process's file-size limit makes the kernel refuse
+// SQLite's own write, as ENOSPC does (a 2 MB tmpfs gave the same deadlock before the fix). The run
+// neither deadlocks nor skips the safe stop: the stage is parked and the light off; the command
+// fails naming the store's error; what was stored before stays readable.
+TEST_F(Cli, AStoreThatFillsUpDuringARunStillEndsSafely) {
+  std::ifstream in(src("data/recipes/quick.yaml"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string model = "model: ../models/sim.json";
+  ASSERT_NE(text.find(model), std::string::npos);
+  text.replace(text.find(model), model.size(), "model: " + src("data/models/sim.json"));
+  text = text.substr(0, text.find("\nsites:")) + "\nsites: all\n";
+  const auto recipe = dir_.path() / "many.yaml";
+  std::ofstream(recipe) << text;
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  rlimit small = old;
+  small.rlim_cur = 256 * 1024;  // inherited by the child only: restored right after the spawn
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  Process p({"run", recipe.string(), "--graph", src("graphs/inspect.yaml"), "--db", db(),
+             "--events", "-", "--time-scale", "0", "--quiet"},
+            dir_.path());
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old), 0);
+  ASSERT_EQ(p.wait(120s), exit_code::failed) << p.err();
+  // SQLite reports the refused write (EFBIG here, ENOSPC on a full disk) as an I/O error.
+  EXPECT_NE(p.err().find("error: " + db() + ": "), std::string::npos) << p.err();
+  EXPECT_TRUE(p.err().find("disk I/O error") != std::string::npos ||
+              p.err().find("database or disk is full") != std::string::npos)
+      << p.err();
+  const auto evs = events(p.out());
+  EXPECT_TRUE(has_event(evs, "hardware", "state", "parked"));
+  EXPECT_TRUE(has_event(evs, "hardware", "state", "off"));
+  for (const auto& e : evs) {
+    if (e.value("type", "") != "safe_stop_step") continue;
+    const std::string step = e.value("step", "");
+    if (step == "park_stage" || step == "light_off") EXPECT_EQ(e.value("outcome", ""), "ok");
+  }
+  const json run = show("1");  // the run whose final state could not be written: Interrupted
+  EXPECT_EQ(run["state"], "Interrupted");
+  EXPECT_GT(run["sites"]["done"].get<int>(), 0);
 }
 
 // A stop escalated by another signal: the reason is the first one's, the abort's origin names
