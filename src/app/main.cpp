@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   // Before any thread starts, so every thread inherits the mask and only the signal thread
   // receives the stop signals.
   ws::app::block_stop_signals();
+  ws::app::SignalRouter::start();  // every moment from here on is interruptible
   spdlog::set_pattern("%^%l%$: %v");
 
   CLI::App app{"waferscan: wafer inspection as a oneTBB flow graph"};

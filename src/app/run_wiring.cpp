@@ -104,7 +104,11 @@ int execute_run(Machine machine, SimMachine* sim, RunRequest request, const RunO
   open_event_sink(out.events, events_file, request);
   RunController controller(std::move(machine), out.db, {}, sim_hooks(sim));
   SimWiring sim_wiring(sim, controller);
-  SignalStopper signals(controller);
+  SignalRouter::RunScope signals(controller);  // a signal from here on stops the run
+  request.on_started = [&signals, started = std::move(request.on_started)](RunId id) {
+    if (started) started(id);
+    signals.run_started();
+  };
   ProgressPrinter progress(stderr, out.quiet);
   request.progress = [&progress](const Progress& p) { progress(p); };
   RunReport report;

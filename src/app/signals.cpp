@@ -1,14 +1,16 @@
 #include "app/signals.hpp"
 
 #include <pthread.h>
+#include <unistd.h>
+
 #include <array>
 #include <csignal>
+#include <cstdlib>
+#include <iostream>
 
 namespace ws::app {
 
 namespace {
-// The destructor wakes the waiting thread with this signal; from anyone else it is a stop.
-constexpr int kWakeSignal = SIGUSR2;
 
 struct StopSignal {
   int sig;
@@ -43,6 +45,9 @@ sigset_t stop_signal_set() {
   for (const auto& s : kStopSignals) sigaddset(&set, s.sig);
   return set;
 }
+
+SignalRouter* g_router = nullptr;
+
 }  // namespace
 
 void block_stop_signals() {
@@ -55,27 +60,75 @@ void block_stop_signals() {
   std::signal(SIGXFSZ, SIG_IGN);
 }
 
-SignalStopper::SignalStopper(RunController& controller) : controller_(controller) {
-  thread_ = std::thread([this] {
-    const sigset_t set = stop_signal_set();
-    int received = 0;
-    for (;;) {
-      int sig = 0;
-      if (sigwait(&set, &sig) != 0) continue;
-      if (done_.load()) return;
-      const StopSignal* s = find_stop_signal(sig);
-      if (s == nullptr) continue;
-      ++received;
-      const StopStrength strength = received == 1 ? StopStrength::stop : StopStrength::abort;
-      controller_.request_stop(std::nullopt, s->reason, strength, s->name);
-    }
-  });
+SignalRouter::SignalRouter() : thread_([this] { loop(); }) {
+  thread_.detach();  // lives as long as the process; it never touches a destroyed object
 }
 
-SignalStopper::~SignalStopper() {
-  done_.store(true);
-  pthread_kill(thread_.native_handle(), kWakeSignal);
-  thread_.join();
+SignalRouter& SignalRouter::start() {
+  static SignalRouter* router = new SignalRouter();  // never destroyed: the thread outlives main
+  g_router = router;
+  return *router;
+}
+
+SignalRouter& SignalRouter::instance() {
+  return g_router != nullptr ? *g_router : start();
+}
+
+void SignalRouter::loop() {
+  const sigset_t set = stop_signal_set();
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&set, &sig) == 0) on_signal(sig);
+  }
+}
+
+void SignalRouter::on_signal(int sig) {
+  const StopSignal* s = find_stop_signal(sig);
+  if (s == nullptr) return;
+  std::lock_guard lock(mutex_);
+  if (controller_ == nullptr) {
+    // Nothing is being driven: end the process now, as the signal's default would, but with the
+    // documented exit code and a word on why.
+    const int code = s->reason == StopReason::shutdown ? exit_code::canceled_shutdown
+                                                       : exit_code::canceled_operator;
+    std::cerr << "waferscan: stopped by " << s->name << std::endl;
+    std::_Exit(code);
+  }
+  ++received_;
+  const StopStrength strength = received_ == 1 ? StopStrength::stop : StopStrength::abort;
+  held_ = Held{s->reason, strength, s->name};
+  if (active_) deliver_locked();
+}
+
+void SignalRouter::deliver_locked() {
+  if (!held_ || controller_ == nullptr) return;
+  // The first signal's reason stays (StopSource keeps it); a later one only raises the strength.
+  controller_->request_stop(std::nullopt, held_->reason, held_->strength, held_->origin);
+  held_.reset();
+}
+
+SignalRouter::RunScope::RunScope(RunController& controller) {
+  SignalRouter& r = instance();
+  std::lock_guard lock(r.mutex_);
+  r.controller_ = &controller;
+  r.received_ = 0;
+  r.held_.reset();
+  r.active_ = false;
+}
+
+SignalRouter::RunScope::~RunScope() {
+  SignalRouter& r = instance();
+  std::lock_guard lock(r.mutex_);
+  r.controller_ = nullptr;
+  r.held_.reset();
+  r.active_ = false;
+}
+
+void SignalRouter::RunScope::run_started() {
+  SignalRouter& r = instance();
+  std::lock_guard lock(r.mutex_);
+  r.active_ = true;
+  r.deliver_locked();
 }
 
 }  // namespace ws::app

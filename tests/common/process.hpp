@@ -115,6 +115,7 @@ class Process {
   }
 
   void signal(int sig) { kill(pid_, sig); }
+  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
 
   /// Waits for the exit (killing the child if it outlives `timeout`); returns the exit code, or
   /// 128+signal if it died of a signal, or -1 on timeout.

@@ -12,10 +12,12 @@
 
 #include <sqlite3.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 namespace ws::testing {
 namespace {
@@ -254,6 +256,62 @@ TEST_F(Cli, AStoreThatFillsUpDuringARunStillEndsSafely) {
   EXPECT_EQ(run["state"], "Interrupted");
   EXPECT_GT(run["sites"]["done"].get<int>(), 0);
 }
+
+// Whether `pid` blocks `sig` (the SigBlk mask of /proc/PID/status): the CLI blocks the stop
+// signals first thing in main, and its signal thread takes them from then on.
+bool blocks(pid_t pid, int sig) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("SigBlk:", 0) != 0) continue;
+    const unsigned long long mask = std::stoull(line.substr(7), nullptr, 16);
+    return ((mask >> (sig - 1)) & 1ULL) != 0;
+  }
+  return false;
+}
+
+// Handshake: polls the child's state (no timing is asserted), bounded.
+bool wait_until_blocked(const Process& p, int sig) {
+  for (int i = 0; i < 3000; ++i) {
+    if (blocks(p.pid(), sig)) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+struct EarlySignalCase {
+  const char* command;  // "run" or "graph": both open their first file before anything else
+  int sig;
+  int exit_code;
+};
+
+class EarlySignal : public Cli, public ::testing::WithParamInterface<EarlySignalCase> {};
+
+// Stop works before the run exists: a recipe (or graph spec) that is a FIFO nobody writes to
+// blocks the command in its open; a stop signal ends it at once with the signal's exit code, and
+// nothing is stored.
+TEST_P(EarlySignal, EndsACommandStuckBeforeAnyRunExists) {
+  const EarlySignalCase c = GetParam();
+  const auto fifo = dir_.path() / "input.yaml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::vector<std::string> args{c.command, fifo.string()};
+  if (std::string(c.command) == "run") {
+    args.insert(args.end(), {"--db", db(), "--events", "-"});
+  }
+  Process p(args, dir_.path());
+  ASSERT_TRUE(wait_until_blocked(p, c.sig));
+  p.signal(c.sig);
+  EXPECT_EQ(p.wait(60s), c.exit_code) << p.err();
+  EXPECT_NE(p.err().find("stopped by"), std::string::npos) << p.err();
+  EXPECT_FALSE(std::filesystem::exists(db())) << "nothing was stored";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Signals, EarlySignal,
+    ::testing::Values(EarlySignalCase{"run", SIGINT, 130}, EarlySignalCase{"run", SIGTERM, 143},
+                      EarlySignalCase{"graph", SIGINT, 130}, EarlySignalCase{"graph", SIGHUP, 143}),
+    [](const auto& info) {
+      return std::string(info.param.command) + "_" + std::to_string(info.param.sig);
+    });
 
 // A stop escalated by another signal: the reason is the first one's, the abort's origin names
 // the signal that escalated.
