@@ -313,6 +313,18 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(info.param.command) + "_" + std::to_string(info.param.sig);
     });
 
+// `export` is interruptible too: an output that is a FIFO nobody reads blocks it in its open.
+TEST_F(Cli, ExportStopsOnCtrlC) {
+  ASSERT_EQ(run_cli(run_args(0.0), dir_.path()).code, 0);
+  const auto fifo = dir_.path() / "out.json";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  Process p({"export", "1", "--format", "json", "--out", fifo.string(), "--db", db()}, dir_.path());
+  ASSERT_TRUE(wait_until_blocked(p, SIGINT));
+  p.signal(SIGINT);
+  EXPECT_EQ(p.wait(60s), 130) << p.err();
+  EXPECT_EQ(show("1")["state"], "Completed") << "the store is untouched";
+}
+
 // A stop escalated by another signal: the reason is the first one's, the abort's origin names
 // the signal that escalated.
 TEST_F(Cli, AnEscalationNamesTheSignalThatEscalated) {
