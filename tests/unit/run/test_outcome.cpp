@@ -18,6 +18,13 @@ SiteCounts all_done() {
   return c;
 }
 
+SiteCounts five_done() {
+  SiteCounts c = all_done();
+  c.done = 5;
+  c.not_started = 7;
+  return c;
+}
+
 StopInfo operator_stop() {
   StopInfo s;
   s.reason = StopReason::operator_request;
@@ -48,10 +55,8 @@ TEST(Outcome, AMachineLeftUnsafeFailsEvenACompletedRun) {
 }
 
 TEST(Outcome, AnUnsafeMachineKeepsTheStopsReasonButFails) {
-  SiteCounts some = all_done();
-  some.done = 5;
-  some.not_started = 7;
-  const RunOutcome o = settle_outcome(operator_stop(), "", some, {"park_stage timed_out", ""});
+  const RunOutcome o =
+      settle_outcome(operator_stop(), "", five_done(), {"park_stage timed_out", ""});
   EXPECT_EQ(o.state, RunState::failed);
   EXPECT_EQ(o.reason, StopReason::operator_request);
   EXPECT_FALSE(o.machine_safe);
@@ -67,10 +72,7 @@ TEST(Outcome, ADeviceFaultedAfterTheLastSiteStillFailsTheRun) {
 }
 
 TEST(Outcome, AFaultedDeviceDoesNotTurnACanceledRunIntoAFailure) {
-  SiteCounts some = all_done();
-  some.done = 5;
-  some.not_started = 7;
-  const RunOutcome o = settle_outcome(operator_stop(), "", some, {"", "camera: hung"});
+  const RunOutcome o = settle_outcome(operator_stop(), "", five_done(), {"", "camera: hung"});
   EXPECT_EQ(o.state, RunState::canceled);
 }
 
