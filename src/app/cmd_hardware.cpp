@@ -1,6 +1,6 @@
 // `waferscan hardware status|reset`: the operator's view of Faulted devices.
 #include "app/commands.hpp"
-#include "hardware/machine_lock.hpp"
+#include "app/run_wiring.hpp"
 #include "store/run_owner.hpp"
 #include "waferscan/error.hpp"
 #include "waferscan/store.hpp"
@@ -37,12 +37,7 @@ Command add_hardware_command(CLI::App& app) {
             recover_interrupted_runs(store);
             if (reset->parsed()) {
               std::optional<MachineLock> lock;  // no reset while another process drives it
-              try {
-                lock.emplace(machine_lock_path("sim"), "hardware reset");
-              } catch (const MachineBusy& e) {
-                std::cerr << "error: hardware reset refused: " << e.what() << std::endl;
-                return exit_code::busy;
-              }
+              if (!take_machine(lock, "hardware reset")) return exit_code::busy;
               const auto faults = store.faults();
               const int n = store.reset_faults(operator_name());
               for (const auto& f : faults) {

@@ -2,7 +2,6 @@
 
 #include "app/progress_printer.hpp"
 #include "app/signals.hpp"
-#include "hardware/machine_lock.hpp"
 #include "waferscan/error.hpp"
 
 #include <cstdio>
@@ -89,17 +88,21 @@ std::string summary_line(const RunReport& r) {
   return s.str();
 }
 
-int execute_run(Machine machine, SimMachine* sim, RunRequest request, const RunOutput& out) {
-  // One machine, one owner: held from before the store is touched until the process is done.
-  std::optional<MachineLock> machine_lock;
-  if (machine.stage || machine.light || machine.camera) {
-    try {
-      machine_lock.emplace(machine_lock_path("sim"), "run");
-    } catch (const MachineBusy& e) {
-      std::cerr << "error: run refused: " << e.what() << std::endl;
-      return exit_code::busy;
-    }
+bool take_machine(std::optional<MachineLock>& lock, const std::string& command) {
+  try {
+    lock.emplace(machine_lock_path("sim"), command);
+    return true;
+  } catch (const MachineBusy& e) {
+    std::cerr << "error: " << command << " refused: " << e.what() << std::endl;
+    return false;
   }
+}
+
+int execute_run(Machine machine, SimMachine* sim, RunRequest request, const RunOutput& out) {
+  // Held from before the store is touched until the process is done.
+  std::optional<MachineLock> machine_lock;
+  const bool drives_machine = machine.stage || machine.light || machine.camera;
+  if (drives_machine && !take_machine(machine_lock, "run")) return exit_code::busy;
   std::ofstream events_file;
   open_event_sink(out.events, events_file, request);
   RunController controller(std::move(machine), out.db, {}, sim_hooks(sim));

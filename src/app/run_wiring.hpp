@@ -3,9 +3,11 @@
 // and the mapping of the run's end (or its refusal) to the exit code.
 #pragma once
 
+#include "hardware/machine_lock.hpp"
 #include "waferscan/run.hpp"
 #include "waferscan/sim/sim_machine.hpp"
 
+#include <optional>
 #include <string>
 
 namespace ws::app {
@@ -20,6 +22,11 @@ struct RunOutput {
 /// One line that says how the run ended: id, state, reason, sites by status, defects by class,
 /// duration, the stop latency of a stopped run and its message.
 std::string summary_line(const RunReport& r);
+
+/// One machine, one owner: takes the (simulated) machine's lock into `lock` for `command`. When
+/// another process holds it, prints "error: COMMAND refused: ..." and returns false: the caller
+/// exits with exit_code::busy, having touched nothing.
+bool take_machine(std::optional<MachineLock>& lock, const std::string& command);
 
 /// Runs `request` on `machine` as the command line does and returns its exit code: a refused
 /// run (another in progress, a Faulted device) prints why and exits 5; otherwise the summary line

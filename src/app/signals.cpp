@@ -46,8 +46,6 @@ sigset_t stop_signal_set() {
   return set;
 }
 
-SignalRouter* g_router = nullptr;
-
 }  // namespace
 
 void block_stop_signals() {
@@ -66,12 +64,7 @@ SignalRouter::SignalRouter() : thread_([this] { loop(); }) {
 
 SignalRouter& SignalRouter::start() {
   static SignalRouter* router = new SignalRouter();  // never destroyed: the thread outlives main
-  g_router = router;
   return *router;
-}
-
-SignalRouter& SignalRouter::instance() {
-  return g_router != nullptr ? *g_router : start();
 }
 
 void SignalRouter::loop() {
@@ -107,25 +100,24 @@ void SignalRouter::deliver_locked() {
   held_.reset();
 }
 
+void SignalRouter::enter(RunController* controller) {
+  std::lock_guard lock(mutex_);
+  controller_ = controller;
+  received_ = 0;
+  held_.reset();
+  active_ = false;
+}
+
 SignalRouter::RunScope::RunScope(RunController& controller) {
-  SignalRouter& r = instance();
-  std::lock_guard lock(r.mutex_);
-  r.controller_ = &controller;
-  r.received_ = 0;
-  r.held_.reset();
-  r.active_ = false;
+  start().enter(&controller);
 }
 
 SignalRouter::RunScope::~RunScope() {
-  SignalRouter& r = instance();
-  std::lock_guard lock(r.mutex_);
-  r.controller_ = nullptr;
-  r.held_.reset();
-  r.active_ = false;
+  start().enter(nullptr);
 }
 
 void SignalRouter::RunScope::run_started() {
-  SignalRouter& r = instance();
+  SignalRouter& r = start();
   std::lock_guard lock(r.mutex_);
   r.active_ = true;
   r.deliver_locked();

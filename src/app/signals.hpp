@@ -30,8 +30,8 @@ void block_stop_signals();
 /// active (no site starts). Signals are counted per scope: one from before never counts.
 class SignalRouter {
  public:
+  /// Starts the thread on the first call; every call returns the one router.
   static SignalRouter& start();
-  static SignalRouter& instance();
 
   /// While alive, stop signals go to `controller`'s run.
   class RunScope {
@@ -54,6 +54,8 @@ class SignalRouter {
   void loop();
   void on_signal(int sig);
   void deliver_locked();
+  /// A new scope for `controller` (nullptr: none): nothing held, nothing counted.
+  void enter(RunController* controller);
 
   std::mutex mutex_;
   RunController* controller_ = nullptr;  // guarded by mutex_

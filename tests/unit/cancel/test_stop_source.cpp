@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <latch>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -153,6 +156,27 @@ TEST(Names, RoundTrip) {
   }
   EXPECT_EQ(to_string(StopReason::operator_request), "operator");
   EXPECT_FALSE(stop_reason_from_string("bogus"));
+}
+
+}  // namespace
+}  // namespace ws
+
+namespace ws {
+namespace {
+
+// A callback that throws (a journal on a full disk) neither escapes request() nor keeps later
+// callbacks from running, and unregistering it from another thread returns (it once waited for
+// ever on the entry the throw left behind).
+TEST(StopSource, ACallbackThatThrowsDoesNotWedgeTheSource) {
+  StopSource src;
+  auto thrower = src.on_stop([](StopStrength) { throw std::runtime_error("disk full"); });
+  bool later_ran = false;
+  auto later = src.on_stop([&](StopStrength) { later_ran = true; });
+  EXPECT_NO_THROW(src.request(StopReason::fault, StopStrength::abort, "test"));
+  EXPECT_TRUE(later_ran);
+  auto reset = std::async(std::launch::async, [&] { thrower.reset(); });
+  ASSERT_EQ(reset.wait_for(std::chrono::seconds(30)), std::future_status::ready)
+      << "StopCallback::reset waits for a callback that is no longer running";
 }
 
 }  // namespace
