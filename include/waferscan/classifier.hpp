@@ -52,6 +52,8 @@ class Classifier {
   /// unknown features.
   static Classifier train(const std::vector<BlobFeatures>& examples,
                           const std::vector<std::string>& labels, const TrainOptions& options = {});
+  /// Writes the model as JSON, atomically (a temporary file beside `path`, renamed into place).
+  /// Throws OutputError when it cannot be written; a file already at `path` is then untouched.
   void save(const std::filesystem::path& path) const;
 
   /// Fills class_name and confidence of each defect from its features, and removes the defects the
@@ -60,6 +62,8 @@ class Classifier {
   void classify(std::vector<Defect>& defects) const;
   /// Class names, sorted; they include the reject class when the model has one.
   [[nodiscard]] const std::vector<std::string>& class_names() const;
+  /// The content hash of the file it was loaded from (base/content_hash); empty when trained.
+  [[nodiscard]] const std::string& content_hash() const;
   /// The class whose defects classify() drops; empty if none.
   [[nodiscard]] const std::string& reject_class() const;
   /// The model's feature names (a subset of feature_names(), in the model's order).

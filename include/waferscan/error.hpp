@@ -28,11 +28,13 @@ class ConfigError : public std::runtime_error {
   [[nodiscard]] const std::string& file() const noexcept { return file_; }
   [[nodiscard]] int line() const noexcept { return line_; }  ///< 1-based; 0 when unknown
   [[nodiscard]] const std::string& key() const noexcept { return key_; }
+  [[nodiscard]] const std::string& reason() const noexcept { return reason_; }  ///< MESSAGE
 
  private:
   std::string file_;
   int line_;
   std::string key_;
+  std::string reason_;
 };
 
 /// A hardware driver failed (not an abort: see HardwareAborted).
@@ -49,6 +51,13 @@ class HardwareAborted : public HardwareError {
 
 /// The results store failed (I/O, disk full, corrupt database).
 class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// An output file could not be written (a full disk, an I/O error, a failed rename): the command
+/// fails (exit 1) and the file it would have replaced is untouched.
+class OutputError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };

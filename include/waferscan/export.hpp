@@ -30,8 +30,10 @@ enum class ExportFormat {
 /// @endcode
 void export_run(Store& store, RunId id, ExportFormat format, std::ostream& out);
 
-/// The same into the file `path` (required for png). Throws ConfigError naming `path` when it
-/// cannot be written.
+/// The same into the file `path` (required for png), written atomically: to a temporary file
+/// beside it, flushed, synced and renamed into place, replacing a file already there. Throws
+/// ConfigError naming `path` when it is a directory or its folder is missing, OutputError when it
+/// cannot be written (a full disk): the file at `path`, if any, is then untouched.
 void export_run(Store& store, RunId id, ExportFormat format, const std::filesystem::path& path);
 
 }  // namespace ws

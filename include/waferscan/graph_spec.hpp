@@ -15,6 +15,7 @@ struct NodeSpec {
 /// Read from graphs/*.yaml. The in-flight cap is required: a graph without one is an error.
 struct GraphSpec {
   std::filesystem::path path;
+  std::string source_hash;  ///< content hash of the text it was parsed from (base/content_hash)
   std::string name = "inspect";
   std::size_t in_flight = 0;  ///< hard cap on frames in the graph; required, >= 1
   NodeSpec preprocess{2};

@@ -88,6 +88,7 @@ struct MonitorSpec {
 
 struct Recipe {
   std::filesystem::path path;  ///< the file it was read from (for messages)
+  std::string source_text;     ///< the exact text it was parsed from (stored with each run)
   std::string name;
   std::uint64_t seed = 1;
   double time_scale = 1.0;           ///< multiplies every hardware time; 0 = instant

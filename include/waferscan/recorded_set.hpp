@@ -45,6 +45,7 @@ struct FrameEntry {
 struct Manifest : WaferGeometry, FrameGeometry {
   std::filesystem::path dir;     ///< the set folder
   std::filesystem::path path;    ///< dir / "manifest.yaml"
+  std::string source_hash;       ///< content hash of manifest.yaml as read (base/content_hash)
   std::filesystem::path golden;  ///< set-level golden reference (absolute in memory); may be empty
   std::filesystem::path flat;    ///< optional flat-field gain image (32-bit float TIFF/EXR)
   std::vector<std::string> classes;  ///< class names used by the labels, in class-number order

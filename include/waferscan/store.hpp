@@ -27,6 +27,19 @@ struct SiteCounts {
   int unreliable = 0;
 };
 
+/// What a run was made from, as it was when the run was created (schema v5), so that its exports
+/// never depend on files edited or moved since and `resume` can refuse ones that changed. Hashes
+/// are base/content_hash ("fnv1a64:..."); empty fields: not known (a run made before v5, or a run
+/// without that input).
+struct RunInputs {
+  std::string recipe_text;  ///< the exact text of the recipe file (empty: no recipe file)
+  std::string recipe_hash;
+  std::string set_hash;                    ///< the recorded set's manifest.yaml (a reprocessed run)
+  std::string graph_hash;                  ///< the graph spec file
+  std::string model_hash;                  ///< the classifier model file
+  std::vector<std::string> model_classes;  ///< the model's class names, in its order
+};
+
 /// One row of the runs table.
 struct RunRecord {
   RunId id = 0;
@@ -69,7 +82,9 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   /// Inserts a run in state Starting with all sites `not_started`; returns its id.
-  RunId create_run(const RunRecord& run, const std::vector<SiteSpec>& sites);
+  /// `inputs` are stored beside it in the same transaction (run_inputs() reads them back).
+  RunId create_run(const RunRecord& run, const std::vector<SiteSpec>& sites,
+                   const RunInputs& inputs = {});
   /// Reopens a canceled or interrupted run for `waferscan resume`: state Starting, every
   /// site that is not done back to not_started (its stored defects, if any, removed), end time and
   /// stop latency cleared, resumed_at set and resume_count incremented, in one transaction. Done
@@ -89,6 +104,8 @@ class Store {
   void append_event(RunId id, const std::string& type, const std::string& json);
 
   [[nodiscard]] std::optional<RunRecord> run(RunId id) const;
+  /// What run `id` was made from; nullopt for a run stored before schema v5 (or no such run).
+  [[nodiscard]] std::optional<RunInputs> run_inputs(RunId id) const;
   [[nodiscard]] std::vector<RunRecord> runs() const;
   [[nodiscard]] std::vector<SiteResult> sites(RunId id) const;  ///< with defects, in site order
   [[nodiscard]] SiteCounts count_sites(RunId id) const;

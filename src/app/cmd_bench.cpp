@@ -2,6 +2,7 @@
 // frames, then a series of stops and aborts at random moments, on the simulated machine with
 // hardware time zero. Prints a table or, with --json, one object.
 #include "app/commands.hpp"
+#include "base/json_text.hpp"
 #include "bench/pipeline_bench.hpp"
 #include "waferscan/error.hpp"
 #include "waferscan/graph_spec.hpp"
@@ -176,7 +177,7 @@ int cmd_bench(const BenchArgs& a) {
       {"max_in_flight", t.last.graph.max_in_flight},
       {"cores", std::thread::hardware_concurrency()},
       {"sites_done", {{"graph", t.last.graph.done}, {"serial", t.last.serial.done}}}};
-  std::cout << out.dump(2) << std::endl;
+  std::cout << json_text(out, 2) << std::endl;
   return 0;
 }
 

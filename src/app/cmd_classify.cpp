@@ -1,5 +1,7 @@
 // `waferscan import pairs`, `train`, `score` and `crossval`: classification on labelled image sets.
 #include "app/commands.hpp"
+#include "app/run_wiring.hpp"
+#include "base/json_text.hpp"
 #include "classify/features.hpp"
 #include "inspect/evaluation.hpp"
 #include "io/import_pairs.hpp"
@@ -36,7 +38,10 @@ std::vector<std::string> split_names(const std::string& list) {
 }
 
 int cmd_import_pairs(const std::string& dir, const std::string& out, const std::string& classes) {
-  Manifest m = io::import_pairs(dir, out, split_names(classes));
+  io::check_import_target(out);
+  // Built beside its place and renamed into it at the end: a failed import leaves nothing.
+  io::StagedFolder staging(out);
+  Manifest m = io::import_pairs(dir, staging.path(), split_names(classes));
   io::record_frame_sizes(m, dir);
   m.lot_id = fs::path(dir).filename().string();
   int labelled = 0;
@@ -47,6 +52,8 @@ int cmd_import_pairs(const std::string& dir, const std::string& out, const std::
     defects += static_cast<int>(f.truth->size());
   }
   save_manifest(m);
+  staging.commit();
+  m.path = fs::absolute(out) / "manifest.yaml";
   std::printf("imported %zu pairs (%d labelled, %d defects) into %s\n", m.frames.size(), labelled,
               defects, m.path.string().c_str());
   return 0;
@@ -202,7 +209,7 @@ void print_scores(const classify::Scorer& s, bool json, const Json& extra = {}) 
     j["classes"] = Json::array();
     for (const auto& c : s.per_class()) j["classes"].push_back(row(c));
     j["overall"] = row(s.overall());
-    std::cout << j.dump(2) << std::endl;
+    std::cout << json_text(j, 2) << std::endl;
     return;
   }
   std::printf("%-12s %7s %10s %8s %9s %7s %7s\n", "class", "truths", "detections", "correct",
@@ -216,9 +223,14 @@ void print_scores(const classify::Scorer& s, bool json, const Json& extra = {}) 
   std::printf("(%d frames; correct = IoU > 0.33 with a true box of the same class)\n", s.frames());
 }
 
-int cmd_train(const std::string& set, const std::string& out, const classify::TrainOptions& o) {
+int cmd_train(const std::string& set, const std::string& out, const classify::TrainOptions& o,
+              Overwrite overwrite) {
   const DetectionProfile& p = *o.detection;
   const Manifest m = load_manifest(set);
+  ProtectedFiles inputs;  // checked before the training, not after it
+  protect_set(inputs, m);
+  inputs.check(out, "--out");
+  check_output_target(out, "--out", overwrite);
   const auto frames = inspect::load_labelled_frames(m);
   if (frames.empty()) throw ConfigError(m.path.string(), 0, "frames", "no labelled frames");
   const inspect::FrameInspector inspector(p, p.spec);
@@ -418,13 +430,18 @@ Command add_train_command(CLI::App& app) {
     std::string set;
     std::string out;
     TrainArgs train;
+    bool force = false;
   };
   auto a = std::make_shared<Args>();
   auto* sub = app.add_subcommand("train", "Train a classifier model from a labelled set");
   sub->add_option("SET", a->set, "Recorded set (folder or manifest.yaml)")->required();
-  sub->add_option("--out", a->out, "Model file to write (JSON)")->required();
+  sub->add_option("--out", a->out, "Model file to write (JSON), atomically")->required();
+  sub->add_flag("--force", a->force, "Replace a model file already at --out");
   a->train.add(sub);
-  return {sub, [a] { return cmd_train(a->set, a->out, a->train.get()); }};
+  return {sub, [a] {
+            return cmd_train(a->set, a->out, a->train.get(),
+                             a->force ? Overwrite::replace : Overwrite::refuse);
+          }};
 }
 
 Command add_score_command(CLI::App& app) {

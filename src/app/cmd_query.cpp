@@ -1,6 +1,8 @@
 // `waferscan runs`, `show` and `export`: reading stored runs.
 #include "app/commands.hpp"
 #include "app/json_views.hpp"
+#include "base/json_text.hpp"
+#include "base/output_file.hpp"
 #include "store/run_owner.hpp"
 #include "waferscan/error.hpp"
 #include "waferscan/export.hpp"
@@ -10,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 namespace ws::app {
@@ -23,7 +26,7 @@ int cmd_runs(const std::string& db, bool json) {
   if (json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : runs) out.push_back(app::run_json(r));
-    std::cout << out.dump(2) << std::endl;
+    std::cout << json_text(out, 2) << std::endl;
     return 0;
   }
   std::printf("%6s  %-12s %-15s %-24s %7s %10s %7s  %s\n", "id", "state", "stop_reason",
@@ -51,37 +54,69 @@ int cmd_show(const std::string& db, RunId id, bool json) {
   const RunRecord run = find_run(store, id);
   const auto j = app::run_json(run);
   if (json) {
-    std::cout << j.dump(2) << std::endl;
+    std::cout << json_text(j, 2) << std::endl;
   } else {
-    for (const auto& [k, v] : j.items()) std::cout << k << ": " << v.dump() << "\n";
+    for (const auto& [k, v] : j.items()) std::cout << k << ": " << json_text(v) << "\n";
   }
   return 0;
 }
 
-int cmd_export(const std::string& db, RunId id, const std::string& format, const std::string& out) {
-  Store store(db);
+// What an export must never be written over: the store it reads and the files its run was made
+// from.
+ProtectedFiles export_inputs(const std::string& db, const RunRecord& run) {
+  ProtectedFiles inputs;
+  inputs.add_store(db);
+  inputs.add(run.recipe_path, "the recipe of run " + std::to_string(run.id));
+  inputs.add(run.model_path, "the model of run " + std::to_string(run.id));
+  inputs.add(run.graph_path, "the graph spec of run " + std::to_string(run.id));
+  if (!run.set_path.empty()) {
+    inputs.add(run.set_path, "the recorded set of run " + std::to_string(run.id));
+    inputs.add(std::filesystem::path(run.set_path) / "manifest.yaml",
+               "the manifest of run " + std::to_string(run.id));
+  }
+  return inputs;
+}
+
+struct ExportArgs {
+  std::string db = "waferscan.db";
+  RunId id = 0;
+  std::string format;
+  std::string out;
+  bool force = false;
+};
+
+int cmd_export(const ExportArgs& a) {
+  Store store(a.db);
   recover_interrupted_runs(store);  // a run whose process died shows as Interrupted
-  const RunRecord run = find_run(store, id);
-  const bool to_stdout = out.empty() || out == "-";
-  if (format == "json") {
-    const std::string text = app::export_json(run, store.sites(id)).dump(2) + "\n";
-    if (to_stdout) {
-      std::cout << text << std::flush;
-      return 0;
-    }
-    std::ofstream f(out);
-    if (!f) throw ConfigError(out, 0, "--out", "cannot open for writing");
-    f << text;
+  const RunRecord run = find_run(store, a.id);
+  const bool to_stdout = a.out.empty() || a.out == "-";
+  const auto overwrite = a.force ? Overwrite::replace : Overwrite::refuse;
+  if (!to_stdout) export_inputs(a.db, run).check(a.out, "--out");
+  const bool to_stream = !to_stdout && is_stream_target(a.out);  // a FIFO, /dev/stdout: as is
+  if (!to_stdout && !to_stream) check_output_target(a.out, "--out", overwrite);
+  std::optional<ExportFormat> format;
+  if (a.format != "json") {
+    format = export_format_from_string(a.format);
+    if (!format) throw ConfigError("", 0, "--format", "unknown format '" + a.format + "'");
+  }
+  if (format && !to_stdout && !to_stream) {
+    export_run(store, a.id, *format, std::filesystem::path(a.out));  // atomic; png too
     return 0;
   }
-  const auto f = export_format_from_string(format);
-  if (!f) throw ConfigError("", 0, "--format", "unknown format '" + format + "'");
-  if (to_stdout) {
-    std::ostringstream text;
-    export_run(store, id, *f, text);
-    std::cout << text.str() << std::flush;
+  std::ostringstream text;  // all of it first: a run that cannot be exported leaves no file
+  if (format) {
+    export_run(store, a.id, *format, text);
   } else {
-    export_run(store, id, *f, std::filesystem::path(out));
+    text << json_text(app::export_json(run, store.sites(a.id)), 2) << "\n";
+  }
+  if (to_stdout) {
+    std::cout << text.str() << std::flush;
+  } else if (to_stream) {
+    std::ofstream stream(a.out, std::ios::binary);  // blocks until a FIFO has a reader
+    stream << text.str() << std::flush;
+    if (!stream) throw OutputError(a.out + ": --out: write failed");
+  } else {
+    write_file_atomically(a.out, "--out", text.str(), overwrite);
   }
   return 0;
 }
@@ -119,21 +154,18 @@ Command add_show_command(CLI::App& app) {
 }
 
 Command add_export_command(CLI::App& app) {
-  struct Args {
-    std::string db = "waferscan.db";
-    RunId id = 0;
-    std::string format;
-    std::string out;
-  };
-  auto a = std::make_shared<Args>();
+  auto a = std::make_shared<ExportArgs>();
   auto* sub = app.add_subcommand("export", "Export one run's results");
   sub->add_option("RUN_ID", a->id, "Run id")->required();
   sub->add_option("--format", a->format, "Output format")
       ->required()
       ->check(CLI::IsMember({"json", "klarf", "klarf12", "csv", "png"}));
-  sub->add_option("--out", a->out, "Output file (default stdout; required for png)");
+  sub->add_option("--out", a->out,
+                  "Output file (default stdout; required for png), written atomically; never "
+                  "the store or an input of the run");
+  sub->add_flag("--force", a->force, "Replace a file already at --out");
   add_db_option(sub, a->db);
-  return {sub, [a] { return cmd_export(a->db, a->id, a->format, a->out); }};
+  return {sub, [a] { return cmd_export(*a); }};
 }
 
 }  // namespace ws::app

@@ -2,6 +2,7 @@
 // `waferscan resume RUN_ID` (continue a canceled or interrupted run from its sites not done).
 #include "app/commands.hpp"
 #include "app/run_wiring.hpp"
+#include "base/content_hash.hpp"
 #include "store/run_owner.hpp"
 #include "waferscan/classifier.hpp"
 #include "waferscan/error.hpp"
@@ -36,6 +37,7 @@ struct ReprocessArgs {
   std::string sites;
   std::string events;
   bool quiet = false;
+  bool force = false;  // replace an events file already there
 };
 
 struct ResumeArgs {
@@ -43,6 +45,7 @@ struct ResumeArgs {
   std::string db = "waferscan.db";
   std::string events;
   bool quiet = false;
+  bool force = false;  // replace an events file already there
 };
 
 /// "0-9,15" -> {0..9, 15}. Throws ConfigError (key --sites) on anything else.
@@ -126,11 +129,39 @@ int cmd_reprocess(const ReprocessArgs& a) {
   request.set = set;
   request.graph_path = std::filesystem::absolute(a.graph).string();
   request.model_path = std::filesystem::absolute(model).string();
-  return execute_run(Machine{}, nullptr, std::move(request), {a.db, a.events, a.quiet});
+  return execute_run(Machine{}, nullptr, std::move(request), {a.db, a.events, a.quiet, a.force});
+}
+
+/// `resume` continues a run only with the files it was made from: a recipe, recorded set, graph
+/// spec or model whose content hash differs from the one stored with the run is refused.
+void require_unchanged(const std::filesystem::path& file, const char* what, const std::string& now,
+                       const std::string& stored, RunId id) {
+  if (stored.empty() || now == stored) return;
+  throw ConfigError(file.string(), 0, what,
+                    std::string("the ") + what + " has changed since run " + std::to_string(id) +
+                        " was made (content " + now + ", then " + stored +
+                        "); resume continues a run only with the files it was made from: "
+                        "restore it, or start a new run");
+}
+
+void require_inputs_unchanged(const RunRequest& request, const classify::Classifier& classifier,
+                              const RunInputs& then, RunId id) {
+  const Recipe& r = request.recipe;
+  if (!r.source_text.empty()) {
+    require_unchanged(r.path, "recipe", content_hash(r.source_text), then.recipe_hash, id);
+  }
+  if (request.set) {
+    require_unchanged(request.set->path, "recorded set", request.set->source_hash, then.set_hash,
+                      id);
+  }
+  require_unchanged(request.graph.path, "graph spec", request.graph.source_hash, then.graph_hash,
+                    id);
+  require_unchanged(request.model_path, "model", classifier.content_hash(), then.model_hash, id);
 }
 
 int cmd_resume(const ResumeArgs& a) {
   std::optional<RunRecord> run;
+  std::optional<RunInputs> inputs;
   std::vector<SiteResult> stored;
   {
     Store store(a.db);
@@ -144,6 +175,7 @@ int cmd_resume(const ResumeArgs& a) {
                             "; only a Canceled or Interrupted run can be resumed");
     }
     stored = store.sites(a.id);
+    inputs = store.run_inputs(a.id);
   }
   if (run->graph_path.empty() || run->model_path.empty()) {
     throw ConfigError(a.db, 0, "RUN_ID",
@@ -192,8 +224,10 @@ int cmd_resume(const ResumeArgs& a) {
   request.resume = a.id;
   request.graph_path = run->graph_path;
   request.model_path = run->model_path;
+  if (inputs) require_inputs_unchanged(request, classifier, *inputs, a.id);
   // A resumed live run is wired as `run` wires it: its interlock is an emergency stop.
-  return execute_run(std::move(machine), sim.get(), std::move(request), {a.db, a.events, a.quiet});
+  return execute_run(std::move(machine), sim.get(), std::move(request),
+                     {a.db, a.events, a.quiet, a.force});
 }
 
 }  // namespace
@@ -212,6 +246,7 @@ Command add_reprocess_command(CLI::App& app) {
   add_db_option(sub, a->db);
   sub->add_option("--sites", a->sites, "Only these site indices, e.g. 0-9,15");
   sub->add_option("--events", a->events, "Write JSON-lines events to FILE, or '-' for stdout");
+  sub->add_flag("--force", a->force, "Replace an events file already at --events");
   sub->add_flag("--quiet", a->quiet, "No progress output");
   return {sub, [a] { return cmd_reprocess(*a); }, true};
 }
@@ -223,6 +258,7 @@ Command add_resume_command(CLI::App& app) {
   sub->add_option("RUN_ID", a->id, "Run id")->required();
   add_db_option(sub, a->db);
   sub->add_option("--events", a->events, "Write JSON-lines events to FILE, or '-' for stdout");
+  sub->add_flag("--force", a->force, "Replace an events file already at --events");
   sub->add_flag("--quiet", a->quiet, "No progress output");
   return {sub, [a] { return cmd_resume(*a); }, true};
 }

@@ -25,6 +25,7 @@ struct RunArgs {
   std::string record;               ///< --record DIR: also write a recorded set
   std::vector<std::string> inject;  ///< fault-injection specs (TARGET=BEHAVIOUR@WHEN)
   bool quiet = false;
+  bool force = false;  // replace an events file already there
 };
 
 int cmd_run(const RunArgs& a) {
@@ -50,7 +51,7 @@ int cmd_run(const RunArgs& a) {
   request.record_dir = a.record;
   request.graph_path = std::filesystem::absolute(a.graph).string();  // for `waferscan resume`
   request.model_path = std::filesystem::absolute(request.recipe.model).string();
-  return execute_run(sim.machine(), &sim, std::move(request), {a.db, a.events, a.quiet});
+  return execute_run(sim.machine(), &sim, std::move(request), {a.db, a.events, a.quiet, a.force});
 }
 
 }  // namespace
@@ -62,6 +63,7 @@ Command add_run_command(CLI::App& app) {
   run->add_option("--graph", a->graph, "Graph spec (YAML)")->capture_default_str();
   add_db_option(run, a->db);
   run->add_option("--events", a->events, "Write JSON-lines events to FILE, or '-' for stdout");
+  run->add_flag("--force", a->force, "Replace an events file already at --events");
   run->add_option("--in-flight", a->in_flight, "Override the graph's in-flight cap")
       ->check(CLI::Range(1, 1024));
   run->add_option("--time-scale", a->time_scale,

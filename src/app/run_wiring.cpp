@@ -2,6 +2,7 @@
 
 #include "app/progress_printer.hpp"
 #include "app/signals.hpp"
+#include "base/output_file.hpp"
 #include "waferscan/error.hpp"
 
 #include <cstdio>
@@ -14,16 +15,63 @@ namespace ws::app {
 
 namespace {
 
-// Opens the `--events` sink: "-" is stdout, a path a file opened now (before the run exists).
-void open_event_sink(const std::string& events, std::ofstream& file, RunRequest& request) {
-  if (events == "-") {
-    request.event_sinks.push_back(&std::cout);
-  } else if (!events.empty()) {
-    file.open(events, std::ios::out | std::ios::trunc);
-    if (!file) throw ConfigError(events, 0, "--events", "cannot open for writing");
-    request.event_sinks.push_back(&file);
-  }
+// What a run's outputs must never be written over: its store and every file it reads.
+ProtectedFiles run_inputs(const RunRequest& request, const RunOutput& out) {
+  ProtectedFiles inputs;
+  inputs.add_store(out.db);
+  inputs.add(request.recipe.path, "the recipe");
+  inputs.add(request.recipe.model, "the model");
+  inputs.add(request.model_path, "the model");
+  inputs.add(request.graph_path, "the graph spec");
+  if (request.set) protect_set(inputs, *request.set);
+  return inputs;
 }
+
+// The `--events` sink, opened before the run exists: "-" is stdout; a FIFO or a device (a live
+// reader) is written as it is; a regular file is written atomically, renamed into place when the
+// run ends (an existing one only with --force), so a full disk never leaves half a file.
+class EventOutput {
+ public:
+  EventOutput(const RunOutput& out, const ProtectedFiles& inputs, RunRequest& request)
+      : path_(out.events) {
+    if (path_ == "-") {
+      request.event_sinks.push_back(&std::cout);
+      return;
+    }
+    if (path_.empty()) return;
+    inputs.check(path_, "--events");
+    std::error_code ec;
+    const auto status = std::filesystem::status(path_, ec);
+    if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status) &&
+        !std::filesystem::is_directory(status)) {
+      direct_.open(path_, std::ios::out);
+      if (!direct_) throw ConfigError(path_, 0, "--events", "cannot open for writing");
+      request.event_sinks.push_back(&direct_);
+      return;
+    }
+    file_.emplace(path_, "--events", out.force ? Overwrite::replace : Overwrite::refuse);
+    request.event_sinks.push_back(&file_->stream());
+  }
+
+  // After the run: puts the file in place. False (having said why) when it could not be written;
+  // every event is in the store all the same.
+  bool finish() {
+    if (!file_) return true;
+    try {
+      file_->commit();
+      return true;
+    } catch (const OutputError& e) {
+      std::cerr << "error: " << e.what() << " (every event is in the store: waferscan show)"
+                << std::endl;
+      return false;
+    }
+  }
+
+ private:
+  std::string path_;
+  std::ofstream direct_;
+  std::optional<AtomicFile> file_;
+};
 
 RunHooks sim_hooks(SimMachine* sim) {
   RunHooks hooks;
@@ -57,6 +105,16 @@ class SimWiring {
 };
 
 }  // namespace
+
+void protect_set(ProtectedFiles& files, const Manifest& set) {
+  files.add(set.path, "the recorded set's manifest");
+  files.add(set.golden, "the recorded set's golden reference");
+  files.add(set.flat, "the recorded set's flat field");
+  for (const auto& f : set.frames) {
+    files.add(f.image, "a frame of the recorded set");
+    files.add(f.reference, "a reference of the recorded set");
+  }
+}
 
 std::string summary_line(const RunReport& r) {
   std::ostringstream s;
@@ -103,8 +161,7 @@ int execute_run(Machine machine, SimMachine* sim, RunRequest request, const RunO
   std::optional<MachineLock> machine_lock;
   const bool drives_machine = machine.stage || machine.light || machine.camera;
   if (drives_machine && !take_machine(machine_lock, "run")) return exit_code::busy;
-  std::ofstream events_file;
-  open_event_sink(out.events, events_file, request);
+  EventOutput events(out, run_inputs(request, out), request);
   RunController controller(std::move(machine), out.db, {}, sim_hooks(sim));
   SimWiring sim_wiring(sim, controller);
   SignalRouter::RunScope signals(controller);  // a signal from here on stops the run
@@ -123,7 +180,9 @@ int execute_run(Machine machine, SimMachine* sim, RunRequest request, const RunO
   }
   progress.finish();
   std::cerr << summary_line(report) << std::endl;
-  return exit_code_for(report);
+  const int code = exit_code_for(report);
+  // A run that did its work but could not write its events file fails (the run's own code wins).
+  return (!events.finish() && code == exit_code::completed) ? exit_code::failed : code;
 }
 
 }  // namespace ws::app

@@ -3,6 +3,7 @@
 // and the mapping of the run's end (or its refusal) to the exit code.
 #pragma once
 
+#include "base/output_file.hpp"
 #include "hardware/machine_lock.hpp"
 #include "waferscan/run.hpp"
 #include "waferscan/sim/sim_machine.hpp"
@@ -17,7 +18,11 @@ struct RunOutput {
   std::string db = "waferscan.db";
   std::string events;  ///< JSON-lines events to this file, "-" for stdout, empty for none
   bool quiet = false;  ///< no progress output
+  bool force = false;  ///< an events file already at `events` is replaced (else refused, exit 2)
 };
+
+/// Adds every file of `set` (manifest, golden, flat, frames, references) to `files`.
+void protect_set(ProtectedFiles& files, const Manifest& set);
 
 /// One line that says how the run ended: id, state, reason, sites by status, defects by class,
 /// duration, the stop latency of a stopped run and its message.
@@ -33,7 +38,10 @@ bool take_machine(std::optional<MachineLock>& lock, const std::string& command);
 /// goes to stderr and the run's outcome gives the code (exit_code_for). With a simulated machine
 /// (`sim`, may be null for a recorded set) its interlock is an emergency stop of the run, its
 /// `store.write` faults decorate the site writer, and no simulated call stays blocked at exit.
-/// Throws ConfigError (exit 2) when the events file cannot be opened, before the run exists.
+/// Throws ConfigError (exit 2) before the run exists when the events file cannot be opened, names
+/// the store or a file the run reads, or exists without `out.force`. A run that cannot write its
+/// events file (a full disk) still runs to its end; the file is left as it was and the command
+/// exits 1 unless the run's own outcome gave another code.
 int execute_run(Machine machine, SimMachine* sim, RunRequest request, const RunOutput& out);
 
 }  // namespace ws::app

@@ -1,6 +1,9 @@
 #include "waferscan/classifier.hpp"
 
+#include "base/content_hash.hpp"
+#include "base/input_file.hpp"
 #include "base/name_table.hpp"
+#include "base/output_file.hpp"
 #include "base/splitmix.hpp"
 #include "classify/decision_tree.hpp"
 #include "classify/features.hpp"
@@ -183,16 +186,19 @@ void drop_rejected(const std::string& reject, std::vector<Defect>& defects) {
 }
 
 void write_json(const std::filesystem::path& path, const Json& j) {
-  std::ofstream out(path);
-  out << j.dump(2) << '\n';
-  if (!out) throw std::runtime_error("Classifier::save: cannot write " + path.string());
+  write_file_atomically(path, "model", j.dump(2) + "\n", Overwrite::replace);
 }
 
-Json parse_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) bad_model(path.string(), "", "cannot open model file");
+// The model file's JSON and the content hash of its bytes.
+std::pair<Json, std::string> parse_file(const std::filesystem::path& path) {
+  std::string bytes;
   try {
-    return Json::parse(in);
+    bytes = read_text_input(path);
+  } catch (const ConfigError& e) {  // not a file, too large, unreadable: say it is the model
+    bad_model(path.string(), "", "cannot read model file: " + e.reason());
+  }
+  try {
+    return {Json::parse(bytes), content_hash(bytes)};
   } catch (const Json::parse_error& e) {
     bad_model(path.string(), "", std::string("invalid JSON: ") + e.what());
   }
@@ -539,6 +545,7 @@ struct Classifier::Model {
   std::optional<DetectionProfile> detection;
   std::string reject;  // class whose defects classify() drops; empty: none
   Rule rule;
+  std::string hash;  // of the file it was loaded from; empty for a model trained in memory
 
   [[nodiscard]] Method method() const {
     return std::visit([](const auto& r) { return std::decay_t<decltype(r)>::kMethod; }, rule);
@@ -594,7 +601,7 @@ std::pair<std::vector<std::string>, std::string> read_classes(const Json& j,
 
 Classifier Classifier::load(const std::filesystem::path& path) {
   const std::string file = path.string();
-  const Json j = parse_file(path);
+  const auto [j, hash] = parse_file(path);
   if (!j.is_object()) bad_model(file, "", "expected a JSON object");
   if (!j.contains("format_version") || !j.at("format_version").is_number_integer() ||
       j.at("format_version").get<int>() != kFormatVersion) {
@@ -610,6 +617,7 @@ Classifier Classifier::load(const std::filesystem::path& path) {
   std::tie(model->classes, model->reject) = read_classes(j, file);
   const auto nc = static_cast<Eigen::Index>(model->classes.size());
   model->rule = read_rule(method, j, model->features, nc, file);
+  model->hash = hash;
   Classifier c;
   c.model_ = std::move(model);
   return c;
@@ -681,6 +689,10 @@ void Classifier::classify(std::vector<Defect>& defects) const {
       },
       m.rule);
   drop_rejected(m.reject, defects);
+}
+
+const std::string& Classifier::content_hash() const {
+  return model_->hash;
 }
 
 const std::vector<std::string>& Classifier::class_names() const {

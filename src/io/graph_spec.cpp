@@ -2,6 +2,7 @@
 // silently except node concurrency.
 #include "waferscan/graph_spec.hpp"
 
+#include "base/content_hash.hpp"
 #include "io/yaml_fields.hpp"
 #include "waferscan/error.hpp"
 
@@ -31,6 +32,7 @@ GraphSpec parse_graph_spec(const std::string& text, const std::filesystem::path&
 
   GraphSpec g;
   g.path = name;
+  g.source_hash = content_hash(text);
   top.text("graph", g.name);
   if (!top.has("in_flight")) {
     top.fail("in_flight", "required: the cap on frames in the graph (1.." +

@@ -1,9 +1,12 @@
 #include "io/import_pairs.hpp"
 
+#include "base/utf8.hpp"
 #include "waferscan/error.hpp"
 
 #include <oneapi/tbb/parallel_for.h>
 #include <opencv2/core.hpp>
+
+#include <unistd.h>
 
 #include <fstream>
 #include <map>
@@ -70,6 +73,51 @@ std::vector<LabelledDefect> read_box_labels(const fs::path& file,
   return out;
 }
 
+void check_import_target(const fs::path& out_dir) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(out_dir, ec);
+  if (!fs::exists(status)) return;
+  if (!fs::is_directory(status)) {
+    throw ConfigError(out_dir.string(), 0, "--out", "exists and is not a folder");
+  }
+  if (!fs::is_empty(out_dir, ec)) {
+    throw ConfigError(out_dir.string(), 0, "--out", "exists and is not empty");
+  }
+}
+
+StagedFolder::StagedFolder(fs::path target) : target_(std::move(target)) {
+  fs::path absolute = fs::absolute(target_).lexically_normal();
+  if (!absolute.has_filename()) absolute = absolute.parent_path();  // "out/"
+  std::string name = ".";  // built by appending: GCC 12 warns (-Wrestrict) on "." + s
+  name += absolute.filename().string();
+  name += ".importing-";
+  name += std::to_string(::getpid());
+  staging_ = absolute.parent_path() / name;
+  std::error_code ec;
+  fs::remove_all(staging_, ec);  // a leftover of an earlier, killed, import with this pid
+  if (!fs::create_directories(staging_, ec) || ec) {
+    throw ConfigError(
+        target_.string(), 0, "--out",
+        "cannot create a folder beside it (" + staging_.string() + "): " + ec.message());
+  }
+}
+
+StagedFolder::~StagedFolder() {
+  if (committed_) return;
+  std::error_code ec;
+  fs::remove_all(staging_, ec);
+}
+
+void StagedFolder::commit() {
+  std::error_code ec;
+  fs::rename(staging_, target_, ec);
+  if (ec) {
+    throw OutputError(target_.string() + ": cannot move the imported set into place from " +
+                      staging_.string() + ": " + ec.message());
+  }
+  committed_ = true;
+}
+
 Manifest import_pairs(const fs::path& dir, const fs::path& out_dir,
                       const std::vector<std::string>& classes) {
   if (!fs::is_directory(dir)) throw ConfigError(dir.string(), 0, "", "not a folder");
@@ -81,6 +129,11 @@ Manifest import_pairs(const fs::path& dir, const fs::path& out_dir,
   for (const auto& e : fs::directory_iterator(dir)) {
     if (!e.is_regular_file()) continue;
     const std::string stem = e.path().stem().string();
+    if (first_invalid_utf8(e.path().filename().string())) {
+      throw ConfigError(e.path().string(), 0, "",
+                        "its name is not valid UTF-8: a site is named after its file, and names "
+                        "must be UTF-8 text");
+    }
     if (ends_with(stem, kTest)) {
       pairs[stem.substr(0, stem.size() - kTest.size())].test = e.path();
     } else if (ends_with(stem, kTemplate)) {
@@ -95,9 +148,6 @@ Manifest import_pairs(const fs::path& dir, const fs::path& out_dir,
       throw ConfigError(p.test.string(), 0, "", "no template " + name + "_temp.*");
     if (p.test.empty())
       throw ConfigError(p.reference.string(), 0, "", "no test image " + name + "_test.*");
-  }
-  if (fs::exists(out_dir) && !fs::is_empty(out_dir)) {
-    throw ConfigError(out_dir.string(), 0, "--out", "exists and is not empty");
   }
 
   Manifest m;

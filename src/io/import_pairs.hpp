@@ -10,6 +10,31 @@
 
 namespace ws::io {
 
+/// Checks that `out_dir` may receive an imported set: it must not exist, or be an empty folder.
+/// @throws ConfigError naming `out_dir` (key --out).
+void check_import_target(const std::filesystem::path& out_dir);
+
+/// A folder built beside its final place and renamed into it at commit(): a failure before then
+/// (an exception, a signal that ends the process with a normal exit) removes it, so a failed import
+/// leaves nothing behind and can be retried as it was typed. `path()` is the staging folder
+/// `.NAME.importing-PID` beside `target`.
+class StagedFolder {
+ public:
+  explicit StagedFolder(std::filesystem::path target);
+  ~StagedFolder();
+  StagedFolder(const StagedFolder&) = delete;
+  StagedFolder& operator=(const StagedFolder&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const { return staging_; }
+  /// Renames the staging folder to the target (an empty target folder is replaced).
+  /// @throws OutputError when the rename fails (the staging folder is then removed).
+  void commit();
+
+ private:
+  std::filesystem::path target_;
+  std::filesystem::path staging_;
+  bool committed_ = false;
+};
+
 /// Reads `dir`: every `NAME_test.EXT` is a frame, `NAME_temp.EXT` its reference (required), and
 /// `NAME.txt`, when present, its labels, one defect a line `x1 y1 x2 y2 class` (corners in pixels,
 /// x2 > x1, y2 > y1, class a number 1..classes.size(); blank lines ignored). Copies (hard-links
@@ -18,7 +43,7 @@ namespace ws::io {
 /// in name order. A frame without a labels file has no truth (nullopt).
 /// @throws ConfigError naming the file and line: no pairs, a test without a template (or a
 ///   template without a test), a malformed label line, a class number out of range, empty or
-///   repeated class names; also when out_dir exists and is not empty.
+///   repeated class names.
 Manifest import_pairs(const std::filesystem::path& dir, const std::filesystem::path& out_dir,
                       const std::vector<std::string>& classes);
 

@@ -1,6 +1,8 @@
 // Recorded-set manifests: manifest.yaml <-> Manifest, strictly validated (docs/recorded-sets.md).
+#include "base/input_file.hpp"
 #include "waferscan/recorded_set.hpp"
 
+#include "base/content_hash.hpp"
 #include "io/wafer_sites.hpp"
 #include "io/yaml_fields.hpp"
 #include "waferscan/error.hpp"
@@ -33,9 +35,8 @@ fs::path resolve(const fs::path& dir, const std::string& text) {
 // A referenced file must exist and be a regular file; the message names the file and the entry.
 void require_file(const Fields& f, std::string_view key, const fs::path& p,
                   const std::string& entry) {
-  std::error_code ec;
-  if (!fs::is_regular_file(p, ec)) {
-    f.fail(key, entry + ": file '" + p.string() + "' does not exist");
+  if (const std::string why = not_a_regular_file(p); !why.empty()) {
+    f.fail(key, entry + ": file '" + p.string() + "' " + why);
   }
 }
 
@@ -173,7 +174,8 @@ Manifest load_manifest(const fs::path& path) {
   std::error_code ec;
   const fs::path file_path = fs::is_directory(path, ec) ? path / kManifestName : path;
   const std::string file = file_path.string();
-  const YAML::Node root = io::load_yaml(io::read_text_file(file), file);
+  const std::string text = io::read_text_file(file);
+  const YAML::Node root = io::load_yaml(text, file);
   if (!root.IsDefined() || root.IsNull()) throw ConfigError(file, 0, "", "empty manifest");
   const Fields top(
       file, root, "",
@@ -182,6 +184,7 @@ Manifest load_manifest(const fs::path& path) {
 
   Manifest m;
   m.path = file_path;
+  m.source_hash = content_hash(text);
   m.dir = file_path.parent_path().empty() ? fs::path(".") : file_path.parent_path();
 
   int version = kFormatVersion;

@@ -254,6 +254,7 @@ Recipe parse_recipe(const std::string& text, const std::filesystem::path& name) 
 
   Recipe r;
   r.path = name;
+  r.source_text = text;
   r.name = name.stem().string();
   top.text("recipe", r.name);
   top.unsigned64("seed", r.seed);

@@ -1,15 +1,20 @@
 // Recorded sets: the one reader of their images, the writer, and the recipe a set is inspected
 // with (the manifest itself is manifest.cpp).
 #include "waferscan/recorded_set.hpp"
+#include "base/input_file.hpp"
 #include "io/grey.hpp"
+#include "io/image_header.hpp"
 #include "waferscan/error.hpp"
 
 #include <opencv2/imgcodecs.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <system_error>
 #include <utility>
@@ -45,13 +50,60 @@ bool truncated_jpeg(const std::vector<uchar>& bytes) {
 // The bytes of `file`, or the reason (after "<noun> 'FILE' ") they cannot be had. Reading the
 // bytes ourselves gives an empty file and an unreadable one their own reasons.
 std::string read_bytes(const fs::path& file, std::vector<uchar>& bytes) {
+  if (std::string why = not_a_regular_file(file); !why.empty()) {
+    return why == "does not exist" ? "is missing" : why;
+  }
+  // No image within the pixel limit takes more than 16 bytes a pixel (4 channels of 32 bits).
+  const std::uint64_t cap = input_limits().image_pixels * 16 + (std::uint64_t{1} << 20);
   std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) return "is missing";
+  if (const std::uintmax_t n = fs::file_size(file, ec); !ec && n > cap) {
+    return "is " + std::to_string(n) + " bytes, more than any image within the pixel limit (" +
+           std::to_string(input_limits().image_pixels) +
+           " pixels, WAFERSCAN_MAX_IMAGE_PIXELS) can take";
+  }
   std::ifstream in(file, std::ios::binary);
   bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   if (!in.eof() && in.fail()) return "cannot be read";
   if (bytes.empty()) return "is empty (0 bytes)";
   return {};
+}
+
+std::string size_text(int width, int height) {
+  return std::to_string(width) + "x" + std::to_string(height);
+}
+
+// What the header declares, checked before decoding: the pixel limit, and the expected size.
+std::string check_header(const std::vector<uchar>& bytes, std::optional<cv::Size> expected) {
+  const std::optional<cv::Size> declared = io::header_size(bytes);
+  if (!declared) return "is not a decodable image (no PNG, JPEG, TIFF, BMP or PNM header)";
+  if (declared->empty()) return "is not a decodable image (its header declares no usable size)";
+  const auto pixels =
+      static_cast<std::uint64_t>(declared->width) * static_cast<std::uint64_t>(declared->height);
+  if (pixels > input_limits().image_pixels) {
+    return "declares " + size_text(declared->width, declared->height) + " (" +
+           std::to_string(pixels) + " pixels) in its header; the limit is " +
+           std::to_string(input_limits().image_pixels) +
+           " pixels (WAFERSCAN_MAX_IMAGE_PIXELS raises it); not decoded";
+  }
+  if (expected && *declared != *expected) {
+    return "is " + size_text(declared->width, declared->height) + ", expected " +
+           size_text(expected->width, expected->height);
+  }
+  return {};
+}
+
+// A flat field divides each frame: every value must be finite and positive.
+std::string check_flat(const cv::Mat& flat) {
+  cv::Point at;
+  if (cv::checkRange(flat, true, &at, std::numeric_limits<float>::min(),
+                     std::numeric_limits<float>::max())) {
+    return {};
+  }
+  const float v = flat.at<float>(at);
+  const std::string where = " at x=" + std::to_string(at.x) + ", y=" + std::to_string(at.y);
+  if (!std::isfinite(v)) return "holds a value that is not finite (NaN or infinity)" + where;
+  return "holds " + std::to_string(v) + where +
+         ": a flat field divides the frame, so every value must be finite and positive";
 }
 
 cv::Mat decode(const std::vector<uchar>& bytes) {
@@ -67,6 +119,7 @@ std::string to_role_type(const cv::Mat& decoded, SetImageRole role, cv::Mat& out
   const std::string type = " (OpenCV type " + std::to_string(decoded.type()) + ")";
   if (role == SetImageRole::flat) {
     if (decoded.type() != CV_32FC1) return "is not 32-bit float, one channel" + type;
+    if (std::string why = check_flat(decoded); !why.empty()) return why;
     out = decoded;
     return {};
   }
@@ -75,10 +128,6 @@ std::string to_role_type(const cv::Mat& decoded, SetImageRole role, cv::Mat& out
     return "is not an 8- or 16-bit image of 1 to 4 channels" + type;
   }
   return {};
-}
-
-std::string size_text(int width, int height) {
-  return std::to_string(width) + "x" + std::to_string(height);
 }
 
 }  // namespace
@@ -95,6 +144,7 @@ SetImage read_set_image(const fs::path& file, SetImageRole role, std::optional<c
   if (why.empty() && truncated_jpeg(bytes)) {
     why = "is a truncated JPEG (it ends before its end-of-image marker)";
   }
+  if (why.empty()) why = check_header(bytes, size);
   if (why.empty()) {
     decoded = decode(bytes);
     if (decoded.empty()) why = "is not a decodable image (corrupt or truncated)";

@@ -1,6 +1,11 @@
 #include "io/yaml_fields.hpp"
 
+#include "base/input_file.hpp"
+#include "base/utf8.hpp"
+
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -15,9 +20,36 @@ std::string format_number(double v) {
   return out.str();
 }
 
+// The key whose value holds text[at], when the line reads "KEY: value" up to it; else empty.
+std::string key_before(const std::string& text, std::size_t line_start, std::size_t at) {
+  const std::string before = text.substr(line_start, at - line_start);
+  const std::size_t colon = before.rfind(": ");
+  if (colon == std::string::npos) return {};
+  const std::size_t begin = before.find_last_of(" \t{,-", colon == 0 ? 0 : colon - 1);
+  const std::size_t from = begin == std::string::npos ? 0 : begin + 1;
+  return from < colon ? before.substr(from, colon - from) : std::string{};
+}
+
+// YAML text is UTF-8, and everything stored from it must be: refuse a file that is not, at the
+// first ill-formed byte (its line, its column, and the key it belongs to when there is one).
+void require_utf8(const std::string& text, const std::string& file) {
+  const std::optional<std::size_t> bad = first_invalid_utf8(text);
+  if (!bad) return;
+  const std::size_t newline = *bad == 0 ? std::string::npos : text.rfind('\n', *bad - 1);
+  const std::size_t line_start = newline == std::string::npos ? 0 : newline + 1;
+  const auto line =
+      1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(*bad), '\n'));
+  char byte[8];
+  std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(text[*bad]));
+  throw ConfigError(file, line, key_before(text, line_start, *bad),
+                    std::string("is not valid UTF-8 (byte ") + byte + " at column " +
+                        std::to_string(*bad - line_start + 1) + "): the file must be UTF-8 text");
+}
+
 }  // namespace
 
 YAML::Node load_yaml(const std::string& text, const std::string& file) {
+  require_utf8(text, file);
   try {
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {
@@ -28,12 +60,7 @@ YAML::Node load_yaml(const std::string& text, const std::string& file) {
 }
 
 std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path, 0, "", "cannot open file");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw ConfigError(path, 0, "", "cannot read file");
-  return buffer.str();
+  return read_text_input(path);
 }
 
 int line_of(const YAML::Node& node) noexcept {

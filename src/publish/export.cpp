@@ -1,12 +1,12 @@
 #include "waferscan/export.hpp"
 
+#include "base/output_file.hpp"
 #include "publish/csv_export.hpp"
 #include "publish/klarf.hpp"
 #include "publish/run_geometry.hpp"
 #include "publish/wafer_map.hpp"
 #include "waferscan/error.hpp"
 
-#include <fstream>
 #include <sstream>
 
 namespace ws {
@@ -30,7 +30,7 @@ std::optional<ExportFormat> export_format_from_string(std::string_view name) noe
 void export_run(Store& store, RunId id, ExportFormat format, std::ostream& out) {
   const RunRecord run = find_run(store, id);
   const auto sites = store.sites(id);
-  const auto geometry = publish::load_run_geometry(run);
+  const auto geometry = publish::load_run_geometry(run, store.run_inputs(id));
   switch (format) {
     case ExportFormat::csv:
       publish::write_csv(out, run, sites, geometry);
@@ -50,14 +50,13 @@ void export_run(Store& store, RunId id, ExportFormat format, std::ostream& out) 
 void export_run(Store& store, RunId id, ExportFormat format, const std::filesystem::path& path) {
   if (format == ExportFormat::png) {
     const RunRecord run = find_run(store, id);
-    publish::write_wafer_map_png(path, run, store.sites(id), publish::load_run_geometry(run));
+    publish::write_wafer_map_png(path, run, store.sites(id),
+                                 publish::load_run_geometry(run, store.run_inputs(id)));
     return;
   }
   std::ostringstream text;  // all of it first: a run that cannot be exported leaves no file
   export_run(store, id, format, text);
-  std::ofstream f(path);
-  if (!f) throw ConfigError(path.string(), 0, "--out", "cannot open for writing");
-  f << text.str();
+  write_file_atomically(path, "--out", text.str(), Overwrite::replace);
 }
 
 }  // namespace ws

@@ -1,4 +1,5 @@
 #include "publish/journal.hpp"
+#include "base/json_text.hpp"
 
 #include "store/timestamp.hpp"
 
@@ -17,7 +18,7 @@ Journal::Journal(Store& store, RunId run, int sites_total, std::vector<std::ostr
 std::string Journal::event_line(const std::string& type, nlohmann::json fields) const {
   nlohmann::json line = {{"t", store::iso8601_utc_now()}, {"run", run_}, {"type", type}};
   for (auto& [k, v] : fields.items()) line[k] = std::move(v);
-  return line.dump();
+  return json_text(line);
 }
 
 void Journal::emit_locked(const std::string& type, nlohmann::json fields) {

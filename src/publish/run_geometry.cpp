@@ -44,19 +44,42 @@ void require_file(const std::string& path, const char* key, const std::string& w
 }
 }  // namespace
 
-RunGeometry load_run_geometry(const RunRecord& run) {
+namespace {
+
+// A reprocessed run: the recorded set, not the recipe, says where the frames were taken. Its
+// manifest must still be the one the run read (the set's frames are files outside the store).
+RunGeometry set_geometry(const RunRecord& run, const std::optional<RunInputs>& inputs) {
   const std::string of_run = " of run " + std::to_string(run.id);
-  RunGeometry g;
-  if (!run.set_path.empty()) {
-    // A reprocessed run: the recorded set, not the recipe, says where the frames were taken.
-    require_file(run.set_path, "set_path", "the recorded set" + of_run);
-    g = geometry_from_manifest(load_manifest(run.set_path));
-  } else {
-    require_file(run.recipe_path, "recipe_path", "the recipe" + of_run);
-    g = geometry_from_recipe(load_recipe(run.recipe_path));
+  require_file(run.set_path, "set_path", "the recorded set" + of_run);
+  const Manifest m = load_manifest(run.set_path);
+  if (inputs && !inputs->set_hash.empty() && inputs->set_hash != m.source_hash) {
+    throw ConfigError(m.path.string(), 0, "set_path",
+                      "the recorded set" + of_run + " has changed since the run (manifest " +
+                          m.source_hash + ", the run read " + inputs->set_hash +
+                          "); its export would not describe the run");
   }
-  // The model that actually named the defects, when the run remembers it.
-  if (!run.model_path.empty()) {
+  return geometry_from_manifest(m);
+}
+
+// A live run: from the recipe text stored with the run (schema v5), whatever became of the file;
+// a run stored before v5 reads the file.
+RunGeometry recipe_geometry(const RunRecord& run, const std::optional<RunInputs>& inputs) {
+  if (inputs && !inputs->recipe_text.empty()) {
+    return geometry_from_recipe(parse_recipe(inputs->recipe_text, run.recipe_path));
+  }
+  require_file(run.recipe_path, "recipe_path", "the recipe of run " + std::to_string(run.id));
+  return geometry_from_recipe(load_recipe(run.recipe_path));
+}
+
+}  // namespace
+
+RunGeometry load_run_geometry(const RunRecord& run, const std::optional<RunInputs>& inputs) {
+  RunGeometry g = run.set_path.empty() ? recipe_geometry(run, inputs) : set_geometry(run, inputs);
+  if (inputs && !inputs->model_classes.empty()) {  // the classes of the model that named them
+    g.model_classes = inputs->model_classes;
+    return g;
+  }
+  if (!run.model_path.empty()) {  // a run stored before v5: its model file, if it still loads
     try {
       g.model_classes = classify::Classifier::load(run.model_path).class_names();
     } catch (const std::exception&) {

@@ -28,11 +28,14 @@ RunGeometry geometry_from_recipe(const Recipe& recipe);
 /// Geometry of a recorded set; `model_classes` are the set's label classes.
 RunGeometry geometry_from_manifest(const Manifest& manifest);
 
-/// Geometry of a stored run: from its recorded set's manifest for a reprocessed run (`set_path`),
-/// else from its recipe file; class names from the run's model (`model_path`) when it loads.
-/// Throws ConfigError naming the recipe or set when it is gone or no longer valid (the export
-/// cannot place defects without it).
-RunGeometry load_run_geometry(const RunRecord& run);
+/// Geometry of a stored run. A live run: from the recipe text stored with it (`inputs`), so an
+/// edited or moved recipe file changes nothing; class names from the stored model classes. A
+/// reprocessed run: from its recorded set's manifest, which must be the one the run read (its
+/// stored content hash). Runs stored before schema v5 (`inputs` nullopt) read the recipe and
+/// model files as they are. Throws ConfigError naming the recipe or set when it is gone, changed
+/// or no longer valid (the export cannot place defects without it).
+RunGeometry load_run_geometry(const RunRecord& run,
+                              const std::optional<RunInputs>& inputs = std::nullopt);
 
 /// KLARF class numbers: 0 is "unclassified" (an empty class name), then the model's classes in
 /// model order, then any other class name found in the sites, in order of first appearance.

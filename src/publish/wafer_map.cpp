@@ -1,5 +1,7 @@
 #include "publish/wafer_map.hpp"
 
+#include "base/output_file.hpp"
+
 #include "waferscan/error.hpp"
 
 #include <opencv2/imgcodecs.hpp>
@@ -219,13 +221,15 @@ void write_wafer_map_png(const std::filesystem::path& path, const RunRecord& run
                          const std::vector<SiteResult>& sites, const RunGeometry& geometry,
                          const WaferMapOptions& options) {
   const cv::Mat img = draw_wafer_map(run, sites, geometry, options);
+  std::vector<uchar> png;
   bool ok = false;
   try {
-    ok = cv::imwrite(path.string(), img, {cv::IMWRITE_PNG_COMPRESSION, 6});
+    ok = cv::imencode(".png", img, png, {cv::IMWRITE_PNG_COMPRESSION, 6});
   } catch (const cv::Exception& e) {
-    throw ConfigError(path.string(), 0, "--out", std::string("cannot write PNG: ") + e.what());
+    throw ConfigError(path.string(), 0, "--out", std::string("cannot encode PNG: ") + e.what());
   }
-  if (!ok) throw ConfigError(path.string(), 0, "--out", "cannot write PNG");
+  if (!ok) throw ConfigError(path.string(), 0, "--out", "cannot encode PNG");
+  write_file_atomically(path, "--out", std::string(png.begin(), png.end()), Overwrite::replace);
 }
 
 }  // namespace ws::publish

@@ -25,7 +25,7 @@ struct WaferMapOptions {
 cv::Mat draw_wafer_map(const RunRecord& run, const std::vector<SiteResult>& sites,
                        const RunGeometry& geometry, const WaferMapOptions& options = {});
 
-/// draw_wafer_map, written as PNG. Throws ConfigError naming `path` when it cannot be written.
+/// draw_wafer_map, written as PNG atomically (base/output_file.hpp: write_file_atomically).
 void write_wafer_map_png(const std::filesystem::path& path, const RunRecord& run,
                          const std::vector<SiteResult>& sites, const RunGeometry& geometry,
                          const WaferMapOptions& options = {});

@@ -3,6 +3,7 @@
 // safe_stop_plan.cpp; the outcome and exit code in outcome.cpp.
 #include "waferscan/run.hpp"
 
+#include "base/content_hash.hpp"
 #include "hardware/hardware_agent.hpp"
 #include "hardware/timeout_policy.hpp"
 #include "pipeline/file_source.hpp"
@@ -98,6 +99,20 @@ RunRecord run_record(const RunRequest& request) {
   return record;
 }
 
+// What the run is made from, stored with it (Store::run_inputs).
+RunInputs run_inputs(const RunRequest& request) {
+  RunInputs in;
+  in.recipe_text = request.recipe.source_text;
+  if (!in.recipe_text.empty()) in.recipe_hash = content_hash(in.recipe_text);
+  if (request.set) in.set_hash = request.set->source_hash;
+  in.graph_hash = request.graph.source_hash;
+  if (request.classifier != nullptr) {
+    in.model_hash = request.classifier->content_hash();
+    in.model_classes = request.classifier->class_names();
+  }
+  return in;
+}
+
 }  // namespace
 
 RunController::RunController(Machine machine, const std::filesystem::path& db,
@@ -158,7 +173,8 @@ std::unique_ptr<RunSession> RunController::prepare(const RunRequest& request,
         request.flat.empty() ? state_->agent->machine().flat : request.flat);
   }
   const RunId id = request.resume ? (state_->store->resume_run(*request.resume), *request.resume)
-                                  : state_->store->create_run(run_record(request), recipe.sites);
+                                  : state_->store->create_run(run_record(request), recipe.sites,
+                                                              run_inputs(request));
   state_->store->set_run_owner(id, state_->owner.path());
   auto s = std::make_unique<RunSession>(request, hooks, id, *state_->store, t0);
   s->recorder = std::move(recorder);

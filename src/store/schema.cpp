@@ -132,9 +132,24 @@ ALTER TABLE sites_v4 RENAME TO sites;
 ALTER TABLE runs ADD COLUMN sites_unreliable INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Version 5: what each run was made from (its recipe's text, content hashes of its recorded set,
+// graph spec and model, the model's class names), one row per run made from v5 on. A new table
+// only, so every stored run is kept as it was.
+constexpr const char* kMigrateV4toV5 = R"sql(
+CREATE TABLE run_inputs (
+  run_id        INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  recipe_text   TEXT NOT NULL DEFAULT '',
+  recipe_hash   TEXT NOT NULL DEFAULT '',
+  set_hash      TEXT NOT NULL DEFAULT '',
+  graph_hash    TEXT NOT NULL DEFAULT '',
+  model_hash    TEXT NOT NULL DEFAULT '',
+  model_classes TEXT NOT NULL DEFAULT ''
+);
+)sql";
+
 // kMigrations[v] takes a version v database to version v + 1 (version 0: an empty file).
-constexpr std::array<const char*, kSchemaVersion> kMigrations{kSchemaV1, kMigrateV1toV2,
-                                                              kMigrateV2toV3, kMigrateV3toV4};
+constexpr std::array<const char*, kSchemaVersion> kMigrations{
+    kSchemaV1, kMigrateV1toV2, kMigrateV2toV3, kMigrateV3toV4, kMigrateV4toV5};
 
 // Foreign keys off for the life of the object (a no-op inside a transaction, so it must enclose
 // one), back on after.

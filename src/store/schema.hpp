@@ -6,7 +6,7 @@
 namespace ws::store {
 
 /// The schema version this build writes and reads.
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 /// Creates the tables in an empty database, or migrates an older one step by step to this version
 /// (every table is created by a migration); a newer version is refused. Safe when several

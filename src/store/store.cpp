@@ -138,7 +138,57 @@ Store::Store(const std::filesystem::path& path) : impl_(std::make_unique<Impl>(p
 
 Store::~Store() = default;
 
-RunId Store::create_run(const RunRecord& run, const std::vector<SiteSpec>& sites) {
+namespace {
+
+std::string joined_lines(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& n : names) text += n + "\n";
+  return text;
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> names;
+  std::size_t start = 0;
+  for (std::size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1) {
+    names.push_back(text.substr(start, end - start));
+  }
+  return names;
+}
+
+void insert_run_inputs(Database& db, RunId id, const RunInputs& in) {
+  Statement(db,
+            "INSERT INTO run_inputs (run_id, recipe_text, recipe_hash, set_hash, graph_hash, "
+            "model_hash, model_classes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+      .bind_int(1, id)
+      .bind_text(2, in.recipe_text)
+      .bind_text(3, in.recipe_hash)
+      .bind_text(4, in.set_hash)
+      .bind_text(5, in.graph_hash)
+      .bind_text(6, in.model_hash)
+      .bind_text(7, joined_lines(in.model_classes))
+      .run();
+}
+
+}  // namespace
+
+std::optional<RunInputs> Store::run_inputs(RunId id) const {
+  Statement s(impl_->db,
+              "SELECT recipe_text, recipe_hash, set_hash, graph_hash, model_hash, model_classes "
+              "FROM run_inputs WHERE run_id = ?1");
+  s.bind_int(1, id);
+  if (!s.step()) return std::nullopt;
+  RunInputs in;
+  in.recipe_text = s.column_text(0);
+  in.recipe_hash = s.column_text(1);
+  in.set_hash = s.column_text(2);
+  in.graph_hash = s.column_text(3);
+  in.model_hash = s.column_text(4);
+  in.model_classes = split_lines(s.column_text(5));
+  return in;
+}
+
+RunId Store::create_run(const RunRecord& run, const std::vector<SiteSpec>& sites,
+                        const RunInputs& inputs) {
   Database& db = impl_->db;
   Transaction tx(db);
   const auto n = static_cast<std::int64_t>(sites.size());
@@ -159,6 +209,7 @@ RunId Store::create_run(const RunRecord& run, const std::vector<SiteSpec>& sites
       .bind_text(11, to_string(StopReason::none))
       .run();
   const RunId id = db.last_insert_rowid();
+  insert_run_inputs(db, id, inputs);
 
   Statement insert(db,
                    "INSERT INTO sites (run_id, idx, name, die_i, die_j, x_um, y_um, status) "

@@ -11,9 +11,13 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -83,6 +87,17 @@ INSTANTIATE_TEST_SUITE_P(
     Cli, BadRunInput,
     ::testing::Values(
         // recipes
+        BadRun{"RecipeNameNotUtf8",
+               "recipe: caf\xE9\n" + kSite + kModel,
+               "",
+               {},
+               {"bad.yaml:1: recipe: is not valid UTF-8 (byte 0xE9 at column 12): the file must "
+                "be UTF-8 text"}},
+        BadRun{"SiteNameNotUtf8",
+               "recipe: a\nsites:\n  - {die: [9, 9], name: r\xFF}\n" + kModel,
+               "",
+               {},
+               {"bad.yaml:3: name: is not valid UTF-8 (byte 0xFF at column 26)"}},
         BadRun{"RecipeEmpty", "# nothing\n", "", {}, {"bad.yaml: empty recipe"}},
         BadRun{"RecipeMalformedYaml",
                "recipe: a\nseed: 1: 2\n" + kSite,
@@ -221,6 +236,21 @@ fs::path make_set(const fs::path& dir) {
   return set;
 }
 
+/// The first bytes of a PNG, up to its IHDR chunk: all that the header check reads.
+std::string png_header(std::uint32_t width, std::uint32_t height) {
+  std::string b = "\x89PNG\r\n\x1a\n";
+  const auto be32 = [&](std::uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) b.push_back(static_cast<char>((v >> shift) & 255));
+  };
+  be32(13);
+  b += "IHDR";
+  be32(width);
+  be32(height);
+  b += std::string("\x08\x00\x00\x00\x00", 5);
+  be32(0);  // CRC: never reached
+  return b + std::string(16, '\0');
+}
+
 // The ways an image file goes bad; each returns a fragment of the reason it must get.
 struct BadImage {
   std::string label;
@@ -252,6 +282,9 @@ const std::vector<BadImage>& bad_images() {
                     static_cast<std::streamsize>(bytes.size()));
        },
        "is not an 8- or 16-bit image of 1 to 4 channels"},
+      {"HugeHeader",  // 60 bytes claiming 30000 x 30000 pixels: refused from its header
+       [](const fs::path& p) { write_text(p, png_header(30000, 30000)); },
+       "declares 30000x30000 (900000000 pixels) in its header; the limit is 268435456 pixels"},
   };
   return kinds;
 }
@@ -314,6 +347,46 @@ TEST_F(BadSet, FlatFieldThatIsNotAFloatImageIsRefused) {
   write_text(set_ / "manifest.yaml", "flat: flat.png\n" + text);
   expect_refused({"manifest.yaml: flat: flat-field image '" + (set_ / "flat.png").string() +
                   "' is not 32-bit float, one channel (OpenCV type 0)"});
+}
+
+// A flat field divides the frame: zeros, NaN, infinities and negatives are refused when the set is
+// opened, naming the flat and the value (not a failure of every site's alignment).
+TEST_F(BadSet, AFlatFieldOfZerosNaNInfinityOrNegativesIsRefusedNamingTheValue) {
+  std::ifstream in(set_ / "manifest.yaml");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  write_text(set_ / "manifest.yaml", "flat: flat.tiff\n" + text);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  for (const auto& [value, says] : std::vector<std::pair<float, std::string>>{
+           {0.0F, "holds 0.000000 at x=0, y=0"},
+           {nan, "holds a value that is not finite (NaN or infinity) at x=3, y=2"},
+           {inf, "holds a value that is not finite (NaN or infinity) at x=3, y=2"},
+           {-1.0F, "holds -1.000000 at x=3, y=2"}}) {
+    cv::Mat flat(kSize, kSize, CV_32FC1, cv::Scalar(1.0));
+    if (value == 0.0F) {
+      flat.setTo(0.0F);
+    } else {
+      flat.at<float>(2, 3) = value;  // row 2, column 3
+    }
+    ASSERT_TRUE(cv::imwrite((set_ / "flat.tiff").string(), flat));
+    expect_refused(
+        {"manifest.yaml: flat: flat-field image '" + (set_ / "flat.tiff").string() + "' ", says});
+  }
+}
+
+// A frame path that names a FIFO or a folder is refused as what it is, not "does not exist", and
+// the FIFO is never opened (opening it would wait for a writer forever).
+TEST_F(BadSet, AFrameThatIsAFifoOrAFolderIsRefusedAsSuch) {
+  const fs::path frame = set_ / "frames" / "1.png";
+  for (const auto& [make, says] : std::vector<std::pair<std::function<void()>, std::string>>{
+           {[&] { ASSERT_EQ(::mkfifo(frame.c_str(), 0600), 0); },
+            "is a FIFO (named pipe), not a file"},
+           {[&] { fs::create_directory(frame); }, "is a directory, not a file"}}) {
+    fs::remove(frame);
+    make();
+    expect_refused({"manifest.yaml:6: frames[1].image: frames[1] (site 1): file '" +
+                    frame.string() + "' " + says});
+  }
 }
 
 class BadGolden : public BadSet, public ::testing::WithParamInterface<BadImage> {};
@@ -381,6 +454,64 @@ TEST_F(BadSet, EachBadFrameIsASiteErrorNamingTheFileAndTheRunCompletes) {
         << it->second->label << ": " << reason;
     EXPECT_TRUE(s["defects"].empty());
   }
+}
+
+// ---- text inputs are bounded: a device, a folder, a FIFO or an oversized file
+// --------------------
+
+TEST(BoundedInput, ARecipeThatIsNotARegularFileIsNamedAsWhatItIs) {
+  TempDir dir;
+  const fs::path fifo = dir.path() / "fifo.yaml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  fs::create_directory(dir.path() / "folder.yaml");
+  for (const auto& [recipe, says] : std::vector<std::pair<std::string, std::string>>{
+           {"/dev/zero", "/dev/zero: cannot open file: it is a character device, not a file"},
+           {fifo.string(), "fifo.yaml: cannot open file: it is a FIFO (named pipe), not a file"},
+           {(dir.path() / "folder.yaml").string(),
+            "folder.yaml: cannot open file: it is a directory, not a file"}}) {
+    const fs::path db = dir.path() / "runs.db";
+    const auto r = run_cli({"run", recipe, "--db", db.string(), "--time-scale", "0", "--quiet"},
+                           dir.path(), std::chrono::seconds(30));
+    EXPECT_EQ(r.code, 2) << recipe << ": " << r.err;
+    EXPECT_NE(r.err.find(says), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(db));
+  }
+}
+
+// The text limit is read from WAFERSCAN_MAX_TEXT_BYTES; a recipe over it is refused saying the
+// limit and how to raise it, and a bad value of the variable is itself named.
+TEST(BoundedInput, ARecipeOverTheTextLimitIsRefusedSayingTheLimit) {
+  TempDir dir;
+  const std::string recipe = src("data/recipes/quick.yaml");
+  const auto size = fs::file_size(recipe);
+  ASSERT_GT(size, 100u);
+  struct Env {
+    explicit Env(const char* v) { ::setenv("WAFERSCAN_MAX_TEXT_BYTES", v, 1); }
+    ~Env() { ::unsetenv("WAFERSCAN_MAX_TEXT_BYTES"); }
+    Env(const Env&) = delete;
+    Env& operator=(const Env&) = delete;
+  };
+  const std::vector<std::string> args{
+      "run", recipe, "--db", (dir.path() / "runs.db").string(), "--time-scale", "0", "--quiet"};
+  {
+    const Env env("100");
+    const auto r = run_cli(args, dir.path(), std::chrono::seconds(30));
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find("quick.yaml: is " + std::to_string(size) +
+                         " bytes; the limit is 100 bytes (WAFERSCAN_MAX_TEXT_BYTES raises it)"),
+              std::string::npos)
+        << r.err;
+  }
+  {
+    const Env env("lots");
+    const auto r = run_cli(args, dir.path(), std::chrono::seconds(30));
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find("environment variable WAFERSCAN_MAX_TEXT_BYTES: expected a positive "
+                         "integer, got 'lots'"),
+              std::string::npos)
+        << r.err;
+  }
+  EXPECT_FALSE(fs::exists(dir.path() / "runs.db"));
 }
 
 }  // namespace

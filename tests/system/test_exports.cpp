@@ -97,24 +97,8 @@ TEST_F(CliExport, PngNeedsOutAndUnknownFormatsAreRefused) {
   EXPECT_EQ(r.code, 2);
 }
 
-TEST_F(CliExport, RunWhoseRecipeIsGoneIsAUsageErrorNamingTheRecipe) {
-  // A copy of the quick recipe with an absolute model path, so it can live in the temp dir.
-  std::string text = slurp(source_path("data/recipes/quick.yaml"));
-  text = std::regex_replace(text, std::regex("model: \\S+"),
-                            "model: " + source_path("data/models/sim.json").string());
-  const auto recipe = dir_.path() / "vanishing.yaml";
-  std::ofstream(recipe) << text;
-  run_quick(recipe.string());
-  std::filesystem::remove(recipe);
-  for (const char* format : {"klarf", "klarf12", "csv"}) {
-    const auto r = export_run({"--format", format});
-    EXPECT_EQ(r.code, 2) << format;
-    EXPECT_NE(r.err.find("vanishing.yaml"), std::string::npos) << r.err;
-  }
-  const auto r = export_run({"--format", "png", "--out", out("map.png")});
-  EXPECT_EQ(r.code, 2);
-  EXPECT_FALSE(std::filesystem::exists(out("map.png")));
-}
+// A run whose recipe file is gone still exports, from the recipe text it stored:
+// RunInputs.AnEditedOrMovedRecipeChangesNoExportOfTheRun (test_outputs.cpp).
 
 TEST_F(CliExport, GraphDotShowsEveryNodeAndTheCap) {
   const auto spec = dir_.path() / "g.yaml";

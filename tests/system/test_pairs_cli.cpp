@@ -147,5 +147,44 @@ TEST_F(PairsCli, FramesThatCannotBeRegisteredAreUnreliableInEveryOutput) {
   EXPECT_NE(klarf.out.find("3 unreliable"), std::string::npos) << klarf.out.substr(0, 2000);
 }
 
+// A failed import leaves nothing behind (no frames/, no references/, no staging folder), so the
+// same command succeeds once its input is mended: an undecodable first image, then a label box
+// outside its frame.
+TEST_F(PairsCli, AFailedImportLeavesNothingAndTheRetrySucceeds) {
+  const auto debris = [&] {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir_.path())) {
+      const std::string name = e.path().filename().string();
+      const bool captured = name.rfind("stdout-", 0) == 0 || name.rfind("stderr-", 0) == 0;
+      if (name != "pairs" && !captured) names.push_back(name);  // not the CLI's captured output
+    }
+    return names;
+  };
+  const fs::path first = pairs() / "10000001_test.jpg";
+  const std::string good = slurp(first);
+  std::ofstream(first, std::ios::binary | std::ios::trunc) << "not a JPEG";
+  const auto undecodable = cli({"import", "pairs", pairs().string(), "--out", set()});
+  EXPECT_EQ(undecodable.code, 2) << undecodable.err;
+  EXPECT_NE(undecodable.err.find("10000001_test.jpg"), std::string::npos) << undecodable.err;
+  EXPECT_EQ(debris(), std::vector<std::string>{}) << "the failed import left files behind";
+
+  std::ofstream(first, std::ios::binary | std::ios::trunc) << good;
+  std::ofstream(pairs() / "10000001.txt") << "600 600 700 700 1\n";  // outside 640x640
+  const auto outside = cli({"import", "pairs", pairs().string(), "--out", set()});
+  EXPECT_EQ(outside.code, 2) << outside.err;
+  EXPECT_NE(outside.err.find("10000001.txt"), std::string::npos) << outside.err;
+  EXPECT_EQ(debris(), std::vector<std::string>{});
+
+  std::ofstream(pairs() / "10000001.txt", std::ios::trunc) << "10 10 20 20 1\n";
+  const auto retry = cli({"import", "pairs", pairs().string(), "--out", set()});
+  ASSERT_EQ(retry.code, 0) << retry.err;
+  EXPECT_TRUE(fs::is_regular_file(fs::path(set()) / "manifest.yaml"));
+  EXPECT_EQ(debris(), std::vector<std::string>{"set"});
+  const auto again =
+      cli({"reprocess", set(), "--model", source_path("data/models/deeppcb.json").string(),
+           "--graph", source_path("graphs/inspect.yaml").string(), "--db", db(), "--quiet"});
+  EXPECT_EQ(again.code, 0) << "the imported set reprocesses: " << again.err;
+}
+
 }  // namespace
 }  // namespace ws::testing

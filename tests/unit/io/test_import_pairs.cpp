@@ -155,12 +155,26 @@ INSTANTIATE_TEST_SUITE_P(
                  1}),
     [](const auto& p) { return p.param.what; });
 
+TEST_F(ImportPairs, AFileNameThatIsNotUtf8IsRefusedNamingIt) {
+  pair("a");
+  pair("caf\xE9");
+  try {
+    import_pairs(in(), out(), kClasses);
+    FAIL() << "imported a site named by bytes that are not UTF-8";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(e.file().find("caf\xE9_te"), std::string::npos) << e.what();
+    EXPECT_NE(e.reason().find("its name is not valid UTF-8"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(ImportPairs, RefusesANonEmptyOutput) {
   pair("a");
   fs::create_directories(out());
   std::ofstream(out() / "keep") << "x";
-  EXPECT_THROW(import_pairs(in(), out(), kClasses), ConfigError);
+  EXPECT_THROW(check_import_target(out()), ConfigError);
   EXPECT_TRUE(fs::exists(out() / "keep"));
+  fs::remove(out() / "keep");
+  EXPECT_NO_THROW(check_import_target(out())) << "an empty folder may receive the set";
 }
 
 TEST_F(ImportPairs, RefusesBadClassLists) {

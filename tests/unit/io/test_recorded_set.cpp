@@ -91,17 +91,18 @@ TEST(SetImages, EmptyFileIsNamed) {
             "frame file '" + (d / "empty.png").string() + "' is empty (0 bytes)");
 }
 
-TEST(SetImages, AFolderIsMissingNotAnImage) {
+TEST(SetImages, AFolderIsADirectoryNotAnImage) {
   TempDir d;
   fs::create_directories(d / "dir.png");
-  EXPECT_NE(frame_error(d / "dir.png").find("' is missing"), std::string::npos);
+  EXPECT_NE(frame_error(d / "dir.png").find("' is a directory, not a file"), std::string::npos);
 }
 
 TEST(SetImages, TextIsNotDecodable) {
   TempDir d;
   write_text(d / "text.png", "this is not a PNG\n");
   EXPECT_EQ(frame_error(d / "text.png"), "frame file '" + (d / "text.png").string() +
-                                             "' is not a decodable image (corrupt or truncated)");
+                                             "' is not a decodable image (no PNG, JPEG, TIFF, "
+                                             "BMP or PNM header)");
 }
 
 TEST(SetImages, TruncatedPngIsNotDecodable) {
@@ -222,7 +223,7 @@ TEST(SetImages, AFramesReferenceErrorNamesTheFrame) {
   EXPECT_FALSE(bad.ok());
   EXPECT_TRUE(bad.frame.empty());
   EXPECT_EQ(bad.error, "frame 7.png: reference file '" + e.reference.string() +
-                           "' is not a decodable image (corrupt or truncated)");
+                           "' is not a decodable image (no PNG, JPEG, TIFF, BMP or PNM header)");
 }
 
 TEST(SetImages, ASetWithoutGoldenOrFlatReadsNone) {

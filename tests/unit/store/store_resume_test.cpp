@@ -84,11 +84,13 @@ TEST_F(StoreTest, SchemaV1FileIsMigratedWithNothingLost) {
     Store store(path_);
     id = store.create_run(make_run(), make_sites(2));
   }
-  // Turn the file back into a version 1 database: the v2 and v4 columns did not exist then.
+  // Turn the file back into a version 1 database: the v2 and v4 columns and the v5 table did not
+  // exist then.
   for (const char* column :
        {"set_path", "graph_path", "model_path", "resumed_at", "resume_count", "sites_unreliable"}) {
     raw_exec(std::string("ALTER TABLE runs DROP COLUMN ") + column);
   }
+  raw_exec("DROP TABLE run_inputs");
   raw_exec("PRAGMA user_version = 1");
 
   Store store(path_);
