@@ -55,6 +55,13 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A run is being run (or resumed) by another live process: refused, exit 7 (busy), the same
+/// however the two processes' steps interleave.
+class RunBusy : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// An output file could not be written (a full disk, an I/O error, a failed rename): the command
 /// fails (exit 1) and the file it would have replaced is untouched.
 class OutputError : public std::runtime_error {

@@ -71,15 +71,31 @@ struct DeviceFault {
   RunId run = 0;      ///< the run during which it faulted
 };
 
+/// What a Store may do to its file.
+enum class StoreAccess {
+  /// Opens or creates the store (its folder must exist), refuses one whose pages fail SQLite's
+  /// quick check, enables WAL, creates or migrates the schema.
+  write,
+  /// Opens an existing store read-only (without locks when the file or its folder cannot be
+  /// written); never creates, migrates or changes it. Writes through it fail.
+  read,
+};
+
 /// Thread safety: one Store per thread; a Store object is not shared between threads. Several
 /// Store objects (threads or processes) may open the same file.
 class Store {
  public:
-  /// Opens or creates the database, enables WAL, creates the schema. Throws StoreError.
-  explicit Store(const std::filesystem::path& path);
+  /// Opens the store as `access` says. Throws ConfigError naming --db for a path that cannot be
+  /// a store (a directory, a missing folder, a missing file for a read), StoreError otherwise.
+  explicit Store(const std::filesystem::path& path, StoreAccess access = StoreAccess::write);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
+  Store(Store&&) noexcept;
+  Store& operator=(Store&&) = delete;
+
+  /// True when this process may write the file at `path` and its folder.
+  static bool writable(const std::filesystem::path& path);
 
   /// Inserts a run in state Starting with all sites `not_started`; returns its id.
   /// `inputs` are stored beside it in the same transaction (run_inputs() reads them back).

@@ -5,6 +5,7 @@
 #include "classify/features.hpp"
 #include "inspect/evaluation.hpp"
 #include "io/import_pairs.hpp"
+#include "store/run_owner.hpp"
 #include "waferscan/error.hpp"
 #include "waferscan/recorded_set.hpp"
 #include "waferscan/store.hpp"
@@ -269,7 +270,7 @@ int cmd_score(RunId run, const std::string& truth_set, const std::string& db, bo
   const Manifest m = load_manifest(truth_set);
   std::map<int, const FrameEntry*> by_site;
   for (const FrameEntry& f : m.frames) by_site[f.site_index] = &f;
-  Store store(db);
+  Store store = open_store_for_reading(db, std::cerr);
   if (!store.run(run)) throw ConfigError(db, 0, "RUN_ID", "no run " + std::to_string(run));
   classify::Scorer scorer;
   int skipped = 0;

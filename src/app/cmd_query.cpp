@@ -20,8 +20,7 @@ namespace ws::app {
 namespace {
 
 int cmd_runs(const std::string& db, bool json) {
-  Store store(db);
-  recover_interrupted_runs(store);  // a run whose process died shows as Interrupted
+  Store store = open_store_for_reading(db, std::cerr);  // a dead process's run: Interrupted
   const auto runs = store.runs();
   if (json) {
     nlohmann::json out = nlohmann::json::array();
@@ -49,8 +48,7 @@ RunRecord find_run(Store& store, RunId id) {
 }
 
 int cmd_show(const std::string& db, RunId id, bool json) {
-  Store store(db);
-  recover_interrupted_runs(store);  // a run whose process died shows as Interrupted
+  Store store = open_store_for_reading(db, std::cerr);  // a dead process's run: Interrupted
   const RunRecord run = find_run(store, id);
   const auto j = app::run_json(run);
   if (json) {
@@ -86,8 +84,7 @@ struct ExportArgs {
 };
 
 int cmd_export(const ExportArgs& a) {
-  Store store(a.db);
-  recover_interrupted_runs(store);  // a run whose process died shows as Interrupted
+  Store store = open_store_for_reading(a.db, std::cerr);  // a dead process's run: Interrupted
   const RunRecord run = find_run(store, a.id);
   const bool to_stdout = a.out.empty() || a.out == "-";
   const auto overwrite = a.force ? Overwrite::replace : Overwrite::refuse;

@@ -168,6 +168,12 @@ int cmd_resume(const ResumeArgs& a) {
     recover_interrupted_runs(store);  // a run whose process died is resumable as Interrupted
     run = store.run(a.id);
     if (!run) throw ConfigError(a.db, 0, "RUN_ID", "no run " + std::to_string(a.id));
+    if (run->state == RunState::starting || run->state == RunState::running ||
+        run->state == RunState::stopping) {  // its process is alive: recovery left it alone
+      throw RunBusy(a.db + ": run " + std::to_string(a.id) + " is " +
+                    std::string(to_string(run->state)) + " in process " +
+                    std::to_string(run->owner_pid) + ": a run is resumed by one process at a time");
+    }
     if (run->state != RunState::canceled && run->state != RunState::interrupted) {
       throw ConfigError(a.db, 0, "RUN_ID",
                         "run " + std::to_string(a.id) + " is " +

@@ -57,6 +57,9 @@ int main(int argc, char** argv) {
   } catch (const ws::ConfigError& e) {
     std::cerr << "error: " << e.what() << std::endl;
     return ws::exit_code::usage;
+  } catch (const ws::RunBusy& e) {
+    std::cerr << "error: " << e.what() << std::endl;
+    return ws::exit_code::busy;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << std::endl;
     return ws::exit_code::failed;

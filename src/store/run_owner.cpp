@@ -1,5 +1,7 @@
 #include "store/run_owner.hpp"
 
+#include <ostream>
+
 #include "waferscan/error.hpp"
 
 #include <fcntl.h>
@@ -86,6 +88,19 @@ std::vector<RunId> recover_interrupted_runs(Store& store) {
     marked.push_back(id);
   }
   return marked;
+}
+
+Store open_store_for_reading(const std::filesystem::path& db, std::ostream& warn) {
+  std::error_code ec;
+  if (std::filesystem::exists(db, ec) && Store::writable(db)) {
+    try {
+      Store writer(db, StoreAccess::write);
+      recover_interrupted_runs(writer);
+    } catch (const StoreError& e) {
+      warn << "warning: " << e.what() << " (reading the store as it is)" << std::endl;
+    }
+  }
+  return Store(db, StoreAccess::read);  // refuses a missing store, naming --db
 }
 
 }  // namespace ws

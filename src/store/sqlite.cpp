@@ -2,13 +2,44 @@
 
 #include <sqlite3.h>
 
+#include <cctype>
+#include <cstdio>
+#include <cstring>
 #include <utility>
 
 namespace ws::store {
 
-Database::Database(const std::filesystem::path& path, int busy_timeout_ms) : path_(path.string()) {
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  const int rc = sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr);
+namespace {
+
+// A file: URI for `path` (RFC 3986 percent-encoding of what a URI path cannot hold as is).
+std::string file_uri(const std::string& path, const char* query) {
+  std::string uri = "file:";
+  for (const char c : path) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) != 0 || std::strchr("/-._~", c) != nullptr) {
+      uri.push_back(c);
+    } else {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", u);
+      uri += hex;
+    }
+  }
+  return uri + "?" + query;
+}
+
+}  // namespace
+
+Database::Database(const std::filesystem::path& path, int busy_timeout_ms, OpenMode mode)
+    : path_(path.string()) {
+  int flags = SQLITE_OPEN_NOMUTEX;
+  std::string name = path_;
+  if (mode == OpenMode::create) flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  if (mode == OpenMode::read_only) flags |= SQLITE_OPEN_READONLY;
+  if (mode == OpenMode::immutable) {
+    flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+    name = file_uri(std::filesystem::absolute(path).string(), "immutable=1");
+  }
+  const int rc = sqlite3_open_v2(name.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     // sqlite3_open_v2 allocates a handle even on failure; its message explains why.
     const std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);

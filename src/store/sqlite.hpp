@@ -51,11 +51,19 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+/// How a connection opens its file.
+enum class OpenMode {
+  create,     ///< read-write, creating the file if needed
+  read_only,  ///< read-only; the file must exist
+  immutable,  ///< read-only on a file nothing can change (a read-only mount): no locks, no -shm
+};
+
 /// An open connection. Not thread-safe: one thread at a time.
 class Database {
  public:
-  /// Opens (creating if needed) the file read-write with the given busy timeout.
-  Database(const std::filesystem::path& path, int busy_timeout_ms);
+  /// Opens the file as `mode` says with the given busy timeout.
+  Database(const std::filesystem::path& path, int busy_timeout_ms,
+           OpenMode mode = OpenMode::create);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

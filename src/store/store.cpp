@@ -7,6 +7,7 @@
 #include "store/timestamp.hpp"
 #include "waferscan/error.hpp"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <map>
@@ -120,21 +121,93 @@ void require_run_changed(const Database& db, RunId id, const char* operation) {
   if (db.changes() == 0) db.fail(operation, "no run " + std::to_string(id));
 }
 
+// A store whose pages fail SQLite's quick check takes no more writes (a new run, a resumed one):
+// refused with what the check found and how to save what can be read.
+void require_intact(Database& db) {
+  Statement check(db, "PRAGMA quick_check(1)");
+  const std::string first = check.step() ? check.column_text(0) : "no answer";
+  if (first == "ok") return;
+  throw StoreError(db.path() + ": the store is damaged (PRAGMA quick_check: " + first +
+                   "); nothing more is written to it: save what can be read with `sqlite3 " +
+                   db.path() + " .recover | sqlite3 NEW.db` and use a new store");
+}
+
+// The path a store is opened at, checked before SQLite sees it: a read never creates one, and a
+// missing folder or a folder where the file should be is a usage error naming --db.
+void check_store_path(const std::filesystem::path& path, StoreAccess access) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (std::filesystem::is_directory(status)) {
+    throw ConfigError(path.string(), 0, "--db", "is a directory, not a results store");
+  }
+  if (access == StoreAccess::read && !std::filesystem::exists(status)) {
+    throw ConfigError(path.string(), 0, "--db",
+                      "no results store here (a command that only reads never creates one)");
+  }
+  const std::filesystem::path folder =
+      path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+  if (!std::filesystem::is_directory(folder, ec)) {
+    throw ConfigError(path.string(), 0, "--db",
+                      "its folder " + folder.string() + " does not exist");
+  }
+}
+
+// Read-only; without locks or a -shm file when the file or its folder cannot be written (a
+// read-only mount, a 0444 file), where a reader could not create them.
+store::OpenMode read_mode(const std::filesystem::path& path) {
+  return Store::writable(path) ? store::OpenMode::read_only : store::OpenMode::immutable;
+}
+
+// A read connection needs the schema this program reads; migrating is a write, left to a
+// connection that may write (open_store_for_reading in the CLI does that first).
+void require_current_schema(Database& db) {
+  const std::int64_t version = db.query_int("PRAGMA user_version");
+  if (version == store::kSchemaVersion) return;
+  db.fail("schema", "the store is schema version " + std::to_string(version) +
+                        "; this program reads version " + std::to_string(store::kSchemaVersion) +
+                        (version < store::kSchemaVersion
+                             ? ", and a store it cannot write cannot be migrated: copy it to a "
+                               "writable place, or open it once with a command that writes"
+                             : ""));
+}
+
 }  // namespace
 
 struct Store::Impl {
-  explicit Impl(const std::filesystem::path& path)
-      : db(path, kBusyTimeoutMs), checkpointer(path, kBusyTimeoutMs) {
+  Impl(const std::filesystem::path& path, StoreAccess access)
+      : db((check_store_path(path, access), path), kBusyTimeoutMs,
+           access == StoreAccess::read ? read_mode(path) : store::OpenMode::create) {
+    if (access == StoreAccess::read) {
+      require_current_schema(db);
+      return;
+    }
+    if (sqlite3_db_readonly(db.handle(), "main") == 1) {  // SQLite fell back to reading only
+      throw ConfigError(path.string(), 0, "--db",
+                        "cannot be written (a read-only file or mount): this command needs a "
+                        "store it can write; the read commands (runs, show, export) work on it");
+    }
+    require_intact(db);
     open_pragmas(db);
     // Commits never run a WAL checkpoint themselves: see Checkpointer.
-    checkpointer.attach(db.handle());
+    checkpointer.emplace(path, kBusyTimeoutMs);
+    checkpointer->attach(db.handle());
     store::ensure_schema(db);
   }
   Database db;
-  store::Checkpointer checkpointer;  // after db: stopped before the connection closes
+  std::optional<store::Checkpointer>
+      checkpointer;  // after db: stopped before the connection closes
 };
 
-Store::Store(const std::filesystem::path& path) : impl_(std::make_unique<Impl>(path)) {}
+Store::Store(const std::filesystem::path& path, StoreAccess access)
+    : impl_(std::make_unique<Impl>(path, access)) {}
+
+Store::Store(Store&&) noexcept = default;
+
+bool Store::writable(const std::filesystem::path& path) {
+  const std::filesystem::path folder =
+      path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+  return ::access(path.c_str(), W_OK) == 0 && ::access(folder.c_str(), W_OK) == 0;
+}
 
 Store::~Store() = default;
 
@@ -413,7 +486,7 @@ void Store::finish_run(RunId id, RunState state, StopReason reason,
   tx.commit();
   // The run is over: a checkpoint still running finishes now, so that no thread or file
   // descriptor of the store outlives the run.
-  impl_->checkpointer.drain();
+  if (impl_->checkpointer) impl_->checkpointer->drain();
 }
 
 std::vector<SiteSpec> Store::resume_run(RunId id) {
@@ -425,6 +498,10 @@ std::vector<SiteSpec> Store::resume_run(RunId id) {
     if (!state.step()) db.fail("resume_run", "no run " + std::to_string(id));
     const std::string name = state.column_text(0);
     const auto s = run_state_from_string(name);
+    if (s == RunState::starting || s == RunState::running || s == RunState::stopping) {
+      throw RunBusy(db.path() + ": run " + std::to_string(id) + " is " + name +
+                    " in another process: a run is resumed by one process at a time");
+    }
     if (!s || !is_legal_transition(*s, RunState::starting) || *s == RunState::idle) {
       db.fail("resume_run", "run " + std::to_string(id) + " is " + name +
                                 "; only a Canceled or Interrupted run can be resumed");

@@ -308,7 +308,7 @@ INSTANTIATE_TEST_SUITE_P(Signals, EarlySignal,
                          ::testing::Values(EarlySignalCase{SIGINT, 130},
                                            EarlySignalCase{SIGTERM, 143},
                                            EarlySignalCase{SIGHUP, 143}),
-                         [](const auto& info) { return "run_" + std::to_string(info.param.sig); });
+                         [](const auto& c) { return "run_" + std::to_string(c.param.sig); });
 
 // `export` is interruptible too: an output that is a FIFO nobody reads blocks it in its open.
 TEST_F(Cli, ExportStopsOnCtrlC) {

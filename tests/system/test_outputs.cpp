@@ -5,12 +5,12 @@
 // no temporary file left beside it.
 #include "common/process.hpp"
 #include "common/run_fixture.hpp"
+#include "common/tmpfs.hpp"
 #include "waferscan/error.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
-#include <sys/mount.h>
 
 #include <filesystem>
 #include <fstream>
@@ -38,37 +38,6 @@ std::vector<std::string> debris(const fs::path& dir, const std::vector<std::stri
   }
   return left;
 }
-
-// A folder where writes run out of space: a 128 KiB tmpfs, mounted when this process may (root
-// with CAP_SYS_ADMIN, as in CI), filled up. Without one the full-disk cases are skipped here; the
-// same failure is injected into AtomicFile itself with a file size limit in test_output_file.
-class FullDisk {
- public:
-  explicit FullDisk(const fs::path& dir) : dir_(dir) {
-    fs::create_directories(dir_);
-    mounted_ = ::mount("tmpfs", dir_.c_str(), "tmpfs", 0, "size=128k") == 0;
-  }
-  ~FullDisk() {
-    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
-  }
-  FullDisk(const FullDisk&) = delete;
-  FullDisk& operator=(const FullDisk&) = delete;
-
-  [[nodiscard]] const fs::path& dir() const { return dir_; }
-  [[nodiscard]] bool mounted() const { return mounted_; }
-
-  // Fills the tmpfs to its last byte with the file `name`.
-  void fill(const std::string& name) const {
-    std::ofstream filler(dir_ / name, std::ios::binary);
-    const std::string block(1024, 'x');
-    while (filler << block && filler.flush()) {
-    }
-  }
-
- private:
-  fs::path dir_;
-  bool mounted_ = false;
-};
 
 class Outputs : public ::testing::Test {
  protected:

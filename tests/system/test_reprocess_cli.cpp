@@ -77,6 +77,20 @@ class ReprocessCli : public ::testing::Test {
     return id.size() > 1 ? id[1].str() : "";
   }
 
+  /// Makes the recorded set `sites` sites long, each reusing one of the recorded frames.
+  void expand_set(int sites) {
+    Manifest m = load_manifest(set());
+    const std::vector<FrameEntry> recorded = m.frames;
+    m.frames.clear();
+    for (int k = 0; k < sites; ++k) {
+      FrameEntry e = recorded[static_cast<std::size_t>(k) % recorded.size()];
+      e.site_index = k;
+      e.name = "s" + std::to_string(k);
+      m.frames.push_back(e);
+    }
+    save_manifest(m);
+  }
+
   static std::string defects_of(const std::string& summary) {
     std::smatch m;
     EXPECT_TRUE(std::regex_search(summary, m, std::regex(R"((\d+) defects)"))) << summary;
@@ -133,16 +147,7 @@ TEST_F(ReprocessCli, SigintCancelsWith130AndResumeCompletesTheSameRun) {
   // Enough frames that the run is still going when the signal arrives: every site reuses one of
   // the recorded frames. (Under ThreadSanitizer a frame takes about ten times longer.)
   const int sites = kThreadSanitizer ? 30 : 120;
-  Manifest m = load_manifest(set());
-  const std::vector<FrameEntry> recorded = m.frames;
-  m.frames.clear();
-  for (int k = 0; k < sites; ++k) {
-    FrameEntry e = recorded[static_cast<std::size_t>(k) % recorded.size()];
-    e.site_index = k;
-    e.name = "s" + std::to_string(k);
-    m.frames.push_back(e);
-  }
-  save_manifest(m);
+  expand_set(sites);
 
   auto args = reprocess_args();
   args.insert(args.end(), {"--events", "-"});
@@ -164,6 +169,35 @@ TEST_F(ReprocessCli, SigintCancelsWith130AndResumeCompletesTheSameRun) {
   // A completed run cannot be resumed.
   const auto again = run_cli({"resume", id[1].str(), "--db", db(), "--quiet"}, dir_.path());
   EXPECT_EQ(again.code, 2) << again.err;
+}
+
+// Two resumes of one run: the second is refused with exit 7 (busy) while the first holds the run,
+// whatever the timing. The first is frozen (SIGSTOP) once it has published a site, so the second
+// meets it mid-run every time; once the first has completed, the run is no longer resumable (2).
+TEST_F(ReprocessCli, ASecondResumeOfARunBeingResumedIsBusy) {
+  record();
+  expand_set(kThreadSanitizer ? 60 : 400);
+  auto args = reprocess_args();
+  args.insert(args.end(), {"--events", "-"});
+  Process first_run(args, dir_.path());
+  ASSERT_TRUE(first_run.wait_for_line("\"type\":\"site\"", 60s)) << first_run.err();
+  first_run.signal(SIGINT);
+  ASSERT_EQ(first_run.wait(), 130) << first_run.err();
+  std::smatch m;
+  const std::string err = first_run.err();
+  ASSERT_TRUE(std::regex_search(err, m, std::regex(R"(run (\d+) Canceled)"))) << err;
+  const std::string id = m[1].str();
+
+  Process winner({"resume", id, "--db", db(), "--events", "-"}, dir_.path());
+  ASSERT_TRUE(winner.wait_for_line("\"type\":\"site\"", 60s)) << winner.err();
+  winner.signal(SIGSTOP);
+  const auto loser = run_cli({"resume", id, "--db", db(), "--quiet"}, dir_.path());
+  winner.signal(SIGCONT);
+  EXPECT_EQ(loser.code, 7) << loser.err;
+  EXPECT_NE(loser.err.find("run " + id + " is Running in process"), std::string::npos) << loser.err;
+  EXPECT_EQ(winner.wait(), 0) << winner.err();
+  const auto after = run_cli({"resume", id, "--db", db(), "--quiet"}, dir_.path());
+  EXPECT_EQ(after.code, 2) << after.err;
 }
 
 TEST_F(ReprocessCli, AnInterlockDuringAResumedLiveRunIsAnEmergencyStop) {

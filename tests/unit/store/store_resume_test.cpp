@@ -67,7 +67,7 @@ TEST_F(StoreTest, OnlyCanceledOrInterruptedRunsResume) {
   Store store(path_);
   const auto sites = make_sites(2);
   const RunId running = store.create_run(make_run(), sites);
-  EXPECT_THROW((void)store.resume_run(running), StoreError);  // still Starting
+  EXPECT_THROW((void)store.resume_run(running), RunBusy);  // still Starting: another process's
   const RunId completed = store.create_run(make_run(), sites);
   store.finish_run(completed, RunState::completed, StopReason::none, std::nullopt, std::nullopt);
   EXPECT_THROW((void)store.resume_run(completed), StoreError);

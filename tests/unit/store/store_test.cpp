@@ -8,7 +8,9 @@
 #include "waferscan/store.hpp"
 
 #include <gtest/gtest.h>
+
 #include <unistd.h>
+#include <fstream>
 
 #include <array>
 #include <latch>
@@ -269,13 +271,76 @@ TEST_F(StoreTest, NewerSchemaVersionIsRefused) {
   }
 }
 
+// A path that cannot be a store is a usage error naming --db (exit 2), before SQLite sees it: a
+// missing folder, a folder where the file should be, and, for a read, no file at all.
+TEST_F(StoreTest, APathThatCannotBeAStoreIsAConfigErrorNamingDb) {
+  const auto refusal = [](const std::filesystem::path& p, StoreAccess access) -> std::string {
+    try {
+      Store store(p, access);
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(e.file(), p.string());
+      EXPECT_EQ(e.key(), "--db");
+      return e.reason();
+    }
+    return "opened";
+  };
+  const auto missing_folder = dir_ / "no" / "such" / "dir" / "results.db";
+  EXPECT_EQ(refusal(missing_folder, StoreAccess::write),
+            "its folder " + missing_folder.parent_path().string() + " does not exist");
+  EXPECT_EQ(refusal(dir_, StoreAccess::write), "is a directory, not a results store");
+  EXPECT_EQ(refusal(dir_ / "none.db", StoreAccess::read),
+            "no results store here (a command that only reads never creates one)");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "none.db")) << "a read created the store";
+}
+
 TEST_F(StoreTest, OpenFailureNamesThePath) {
-  const auto bad = dir_ / "no" / "such" / "dir" / "results.db";
+  const auto bad = dir_ / "garbage.db";
+  std::ofstream(bad) << std::string(8192, 'x');  // not a database
   try {
     Store store(bad);
     FAIL() << "opened " << bad;
   } catch (const StoreError& e) {
     EXPECT_NE(std::string(e.what()).find(bad.string()), std::string::npos) << e.what();
+  }
+}
+
+// A read connection reads what is stored and can write nothing.
+TEST_F(StoreTest, AReadStoreReadsAndCannotWrite) {
+  RunId id = 0;
+  {
+    Store writer(path_);
+    id = writer.create_run(make_run(), make_sites(3));
+  }
+  Store reader(path_, StoreAccess::read);
+  ASSERT_TRUE(reader.run(id).has_value());
+  EXPECT_EQ(reader.count_sites(id).not_started, 3);
+  EXPECT_THROW((void)reader.create_run(make_run(), make_sites(1)), StoreError);
+  EXPECT_EQ(reader.runs().size(), 1u);
+}
+
+// Garbage written over a page of a store (a bad disk, a stray write) is found by the quick check
+// at a write open: the store takes no new run, and says how to save what can be read.
+TEST_F(StoreTest, AStoreWithGarbagePagesIsRefusedForWriting) {
+  {
+    Store writer(path_);
+    for (int k = 0; k < 20; ++k) writer.create_run(make_run(), make_sites(50));
+  }
+  const auto size = std::filesystem::file_size(path_);
+  ASSERT_GT(size, 4u * 4096u);
+  {
+    std::fstream f(path_, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(2 * 4096));  // page 3: past the header and schema
+    const std::string garbage(4096, '\x5a');
+    f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  try {
+    Store store(path_);
+    FAIL() << "a damaged store was opened for writing";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("the store is damaged (PRAGMA quick_check:"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find(".recover"), std::string::npos) << e.what();
   }
 }
 
