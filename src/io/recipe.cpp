@@ -1,6 +1,7 @@
 // Recipe parsing: YAML -> Recipe, strictly validated before any hardware moves.
 #include "waferscan/recipe.hpp"
 
+#include "io/site_list.hpp"
 #include "io/wafer_sites.hpp"
 #include "io/yaml_fields.hpp"
 #include "waferscan/error.hpp"
@@ -130,19 +131,14 @@ void read_detection(const Fields& f, DetectionSpec& d) {
   f.integer("band_rows", d.band_rows, Range::between(1, 16384));
 }
 
-// Where a site's stage position came from, for messages: an explicit position_um, the die, or
-// the `sites: all` keyword.
-struct SiteOrigin {
-  std::string key;
-  int line = 0;
-};
-
-std::vector<SiteSpec> read_sites(const Fields& top, const WaferGeometry& wafer,
-                                 std::vector<SiteOrigin>& origins) {
+// nullopt only when a cut block cannot be read a chunk at a time (parse_recipe then reads the
+// whole text).
+std::optional<io::SiteList> read_sites(const Fields& top, const WaferGeometry& wafer,
+                                       const io::CutSites* cut) {
   const std::string& file = top.file();
+  if (cut != nullptr) return io::read_site_block(*cut, file, wafer);
   const YAML::Node node = top.value("sites");
   if (!node.IsDefined()) top.fail("sites", "required: 'all' or a list of {die: [i, j]}");
-
   if (node.IsScalar()) {
     if (node.Scalar() != "all") {
       top.fail("sites", "expected 'all' or a list of sites, got '" + node.Scalar() + "'");
@@ -151,57 +147,29 @@ std::vector<SiteSpec> read_sites(const Fields& top, const WaferGeometry& wafer,
       top.fail("sites", "'all' would enumerate more than " + um(kMaxGridDies) +
                             " dies; check wafer.diameter_mm and wafer.die_pitch_um");
     }
-    std::vector<SiteSpec> sites = io::all_dies_on_wafer(wafer);
-    if (sites.empty()) top.fail("sites", "'all' found no die entirely inside the wafer");
-    origins.assign(sites.size(), SiteOrigin{"sites", io::line_of(node)});
-    return sites;
+    io::SiteList list;
+    list.sites = io::all_dies_on_wafer(wafer);
+    if (list.sites.empty()) top.fail("sites", "'all' found no die entirely inside the wafer");
+    list.origins.assign(list.sites.size(),
+                        io::SiteOrigin{io::SiteOrigin::Key::all, io::line_of(node), 0});
+    return list;
   }
   if (!node.IsSequence()) {
     top.fail("sites", "expected 'all' or a list of sites, got " + io::describe_node(node));
   }
   if (node.size() == 0) top.fail("sites", "empty site list");
-
-  std::vector<SiteSpec> sites;
-  std::set<std::string> names;
-  for (std::size_t k = 0; k < node.size(); ++k) {
-    const std::string path = "sites[" + std::to_string(k) + "]";
-    const Fields f(file, node[k], path, {"die", "name", "position_um"}, io::line_of(node));
-    const YAML::Node die = f.value("die");
-    if (!die.IsDefined()) f.fail("die", "required: [i, j]");
-    if (!die.IsSequence() || die.size() != 2) {
-      f.fail("die", "expected [i, j], got " + io::describe_node(die));
-    }
-    SiteSpec s;
-    s.index = static_cast<int>(k);
-    s.die_i = io::scalar_integer(file, die[0], f.path("die") + "[0]");
-    s.die_j = io::scalar_integer(file, die[1], f.path("die") + "[1]");
-    s.name = io::die_name(s.die_i, s.die_j);
-    f.text("name", s.name);
-    s.x_um = io::die_centre_x(wafer, s.die_i);
-    s.y_um = io::die_centre_y(wafer, s.die_j);
-    SiteOrigin origin{f.path("die"), io::line_of(die)};
-    if (f.has("position_um")) {
-      f.pair("position_um", s.x_um, s.y_um, Range::any());
-      origin = SiteOrigin{f.path("position_um"), io::line_of(f.value("position_um"))};
-    }
-    if (!names.insert(s.name).second) {
-      f.fail(f.has("name") ? "name" : "die", "duplicate site name '" + s.name + "'");
-    }
-    sites.push_back(std::move(s));
-    origins.push_back(std::move(origin));
-  }
-  return sites;
+  return io::read_site_sequence(node, file, wafer);
 }
 
-void check_sites_in_travel(const std::string& file, const std::vector<SiteSpec>& sites,
-                           const std::vector<SiteOrigin>& origins, const StageSpec& stage) {
-  for (std::size_t k = 0; k < sites.size(); ++k) {
-    const SiteSpec& s = sites[k];
+void check_sites_in_travel(const std::string& file, const io::SiteList& list,
+                           const StageSpec& stage) {
+  for (std::size_t k = 0; k < list.sites.size(); ++k) {
+    const SiteSpec& s = list.sites[k];
     if (s.x_um >= stage.x_min_um && s.x_um <= stage.x_max_um && s.y_um >= stage.y_min_um &&
         s.y_um <= stage.y_max_um) {
       continue;
     }
-    throw ConfigError(file, origins[k].line, origins[k].key,
+    throw ConfigError(file, list.origins[k].line, io::origin_key(list.origins[k], k),
                       "site '" + s.name + "' at (" + um(s.x_um) + ", " + um(s.y_um) +
                           ") um is outside the stage travel x [" + um(stage.x_min_um) + ", " +
                           um(stage.x_max_um) + "], y [" + um(stage.y_min_um) + ", " +
@@ -242,9 +210,14 @@ std::vector<FaultSpec> read_faults(const Fields& top, std::size_t site_count) {
 
 }  // namespace
 
-Recipe parse_recipe(const std::string& text, const std::filesystem::path& name) {
+namespace {
+
+// `yaml` is the text to parse (the recipe's, or that with its site list cut out: `cut`).
+std::optional<Recipe> parse_recipe_text(const std::string& yaml, const std::string& text,
+                                        const std::filesystem::path& name,
+                                        const io::CutSites* cut) {
   const std::string file = name.string();
-  const YAML::Node root = io::load_yaml(text, file);
+  const YAML::Node root = io::load_yaml(yaml, file);
   if (!root.IsDefined() || root.IsNull()) throw ConfigError(file, 0, "", "empty recipe");
   const Fields top(
       file, root, "",
@@ -294,11 +267,30 @@ Recipe parse_recipe(const std::string& text, const std::filesystem::path& name) 
     r.model = p.is_absolute() ? p : (name.parent_path() / p).lexically_normal();
   }
 
-  std::vector<SiteOrigin> origins;
-  r.sites = read_sites(top, r.wafer, origins);
-  check_sites_in_travel(file, r.sites, origins, r.stage);
+  std::optional<io::SiteList> list = read_sites(top, r.wafer, cut);
+  if (!list) return std::nullopt;
+  io::check_unique_names(*list, file);
+  check_sites_in_travel(file, *list, r.stage);
+  r.sites = std::move(list->sites);
   r.faults = read_faults(top, r.sites.size());
   return r;
+}
+
+}  // namespace
+
+Recipe parse_recipe(const std::string& text, const std::filesystem::path& name) {
+  io::check_utf8(text, name.string());  // the whole text: a cut site list included
+  // A long explicit site list is read a chunk at a time; anything that cannot be (an alias
+  // across chunks) is read as one document.
+  if (const std::optional<io::CutSites> cut = io::cut_sites_block(text)) {
+    try {
+      if (auto r = parse_recipe_text(cut->rest, text, name, &*cut)) return std::move(*r);
+    } catch (const ConfigError& e) {  // a line of `rest` past the list: the text's is further on
+      if (e.line() <= cut->first_line - 1 || e.key().rfind("sites[", 0) == 0) throw;
+      throw ConfigError(e.file(), cut->rest_line_in_text(e.line()), e.key(), e.reason());
+    }
+  }
+  return *parse_recipe_text(text, text, name, nullptr);
 }
 
 Recipe load_recipe(const std::filesystem::path& path) {

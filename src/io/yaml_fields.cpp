@@ -32,7 +32,9 @@ std::string key_before(const std::string& text, std::size_t line_start, std::siz
 
 // YAML text is UTF-8, and everything stored from it must be: refuse a file that is not, at the
 // first ill-formed byte (its line, its column, and the key it belongs to when there is one).
-void require_utf8(const std::string& text, const std::string& file) {
+}  // namespace
+
+void check_utf8(const std::string& text, const std::string& file) {
   const std::optional<std::size_t> bad = first_invalid_utf8(text);
   if (!bad) return;
   const std::size_t newline = *bad == 0 ? std::string::npos : text.rfind('\n', *bad - 1);
@@ -46,10 +48,8 @@ void require_utf8(const std::string& text, const std::string& file) {
                         std::to_string(*bad - line_start + 1) + "): the file must be UTF-8 text");
 }
 
-}  // namespace
-
 YAML::Node load_yaml(const std::string& text, const std::string& file) {
-  require_utf8(text, file);
+  check_utf8(text, file);
   try {
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {

@@ -20,6 +20,10 @@ namespace ws::io {
 /// ...).
 YAML::Node load_yaml(const std::string& text, const std::string& file);
 
+/// Throws ConfigError(file, line, key, "is not valid UTF-8 ...") at the first ill-formed byte of
+/// `text` (load_yaml calls it).
+void check_utf8(const std::string& text, const std::string& file);
+
 /// Reads a whole file into a string. A missing or unreadable file becomes ConfigError naming it.
 std::string read_text_file(const std::string& path);
 
@@ -75,6 +79,8 @@ class Fields {
 
   /// Throws ConfigError at `key`'s value (or the key itself, or this mapping when absent).
   [[noreturn]] void fail(std::string_view key, const std::string& message) const;
+  /// The line of `key`'s value (of the key itself when the value is null), or the mapping's.
+  [[nodiscard]] int line_for(std::string_view key) const noexcept;
 
  private:
   struct Entry {
@@ -83,7 +89,6 @@ class Fields {
     YAML::Node value;
   };
   [[nodiscard]] const Entry* find(std::string_view key) const noexcept;
-  [[nodiscard]] int line_for(std::string_view key) const noexcept;
 
   std::string file_;
   std::string path_;
