@@ -23,7 +23,8 @@ done
 python3 - "$out/scale.jsonl" <<'PY'
 import json, statistics, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
-keys = ["parse_s", "parse_peak_rss_mib", "start_s", "sites_per_s", "peak_rss_mib"]
+keys = ["parse_s", "parse_peak_rss_mib", "start_s", "sites_per_s", "peak_rss_mib", "store_mib",
+        "open_write_s", "open_read_s"]
 med = {}
 for n in sorted({r["sites"] for r in rows}):
     got = [r for r in rows if r["sites"] == n]

@@ -11,6 +11,7 @@
 #include "waferscan/recipe.hpp"
 #include "waferscan/run.hpp"
 #include "waferscan/sim/sim_machine.hpp"
+#include "waferscan/store.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -105,13 +106,21 @@ int main(int argc, char** argv) {
     };
     const auto started = Clock::now();
     const ws::RunReport report = controller.run(request);
+    // Opening the store this run filled (N site rows): for writing (with PRAGMA quick_check), and
+    // for reading, the baseline.
+    const auto w0 = Clock::now();
+    { const ws::Store writer(db); }
+    const auto w1 = Clock::now();
+    { const ws::Store reader(db, ws::StoreAccess::read); }
+    const auto w2 = Clock::now();
     std::printf(
         "{\"sites\": %ld, \"recipe_mib\": %.1f, \"parse_s\": %.3f, \"parse_peak_rss_mib\": %.1f, "
         "\"start_s\": %.3f, \"window_sites\": %d, \"sites_per_s\": %.1f, \"peak_rss_mib\": %.1f, "
-        "\"state\": \"%s\"}\n",
+        "\"store_mib\": %.1f, \"open_write_s\": %.4f, \"open_read_s\": %.4f, \"state\": \"%s\"}\n",
         n, static_cast<double>(fs::file_size(recipe_path)) / (1 << 20), parse_s, parse_rss,
         seconds(started, first), kWindow, kWindow / seconds(window_start, window_end),
-        peak_rss_mib(), std::string(ws::to_string(report.state)).c_str());
+        peak_rss_mib(), static_cast<double>(fs::file_size(db)) / (1 << 20), seconds(w0, w1),
+        seconds(w1, w2), std::string(ws::to_string(report.state)).c_str());
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_scale: %s\n", e.what());
