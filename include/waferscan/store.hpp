@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -125,6 +126,8 @@ class Store {
   [[nodiscard]] std::vector<RunRecord> runs() const;
   [[nodiscard]] std::vector<SiteResult> sites(RunId id) const;  ///< with defects, in site order
   [[nodiscard]] SiteCounts count_sites(RunId id) const;
+  /// The run's defects counted by class name (one query; no site or defect is loaded).
+  [[nodiscard]] std::map<std::string, int> count_defects_by_class(RunId id) const;
 
   /// Hardware faults survive the process: a Faulted device refuses runs until reset_faults().
   void record_fault(const std::string& device, const std::string& reason, RunId run);

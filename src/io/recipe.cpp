@@ -213,8 +213,7 @@ std::vector<FaultSpec> read_faults(const Fields& top, std::size_t site_count) {
 namespace {
 
 // `yaml` is the text to parse (the recipe's, or that with its site list cut out: `cut`).
-std::optional<Recipe> parse_recipe_text(const std::string& yaml, const std::string& text,
-                                        const std::filesystem::path& name,
+std::optional<Recipe> parse_recipe_text(const std::string& yaml, const std::filesystem::path& name,
                                         const io::CutSites* cut) {
   const std::string file = name.string();
   const YAML::Node root = io::load_yaml(yaml, file);
@@ -227,7 +226,6 @@ std::optional<Recipe> parse_recipe_text(const std::string& yaml, const std::stri
 
   Recipe r;
   r.path = name;
-  r.source_text = text;
   r.name = name.stem().string();
   top.text("recipe", r.name);
   top.unsigned64("seed", r.seed);
@@ -278,23 +276,37 @@ std::optional<Recipe> parse_recipe_text(const std::string& yaml, const std::stri
 
 }  // namespace
 
-Recipe parse_recipe(const std::string& text, const std::filesystem::path& name) {
+namespace {
+
+// parse_recipe without the copy of the text into Recipe::source_text (the caller's to set).
+Recipe parse_recipe_only(const std::string& text, const std::filesystem::path& name) {
   io::check_utf8(text, name.string());  // the whole text: a cut site list included
   // A long explicit site list is read a chunk at a time; anything that cannot be (an alias
   // across chunks) is read as one document.
   if (const std::optional<io::CutSites> cut = io::cut_sites_block(text)) {
     try {
-      if (auto r = parse_recipe_text(cut->rest, text, name, &*cut)) return std::move(*r);
+      if (auto r = parse_recipe_text(cut->rest, name, &*cut)) return std::move(*r);
     } catch (const ConfigError& e) {  // a line of `rest` past the list: the text's is further on
       if (e.line() <= cut->first_line - 1 || e.key().rfind("sites[", 0) == 0) throw;
       throw ConfigError(e.file(), cut->rest_line_in_text(e.line()), e.key(), e.reason());
     }
   }
-  return *parse_recipe_text(text, text, name, nullptr);
+  return *parse_recipe_text(text, name, nullptr);
+}
+
+}  // namespace
+
+Recipe parse_recipe(const std::string& text, const std::filesystem::path& name) {
+  Recipe r = parse_recipe_only(text, name);
+  r.source_text = text;
+  return r;
 }
 
 Recipe load_recipe(const std::filesystem::path& path) {
-  return parse_recipe(io::read_text_file(path.string()), path);
+  std::string text = io::read_text_file(path.string());
+  Recipe r = parse_recipe_only(text, path);
+  r.source_text = std::move(text);  // one copy of a long recipe, not two
+  return r;
 }
 
 FrameGeometry frame_geometry(const Recipe& recipe) {

@@ -32,6 +32,8 @@ class Statement {
   Statement& bind_real(int index, double value);
   Statement& bind_real(int index, std::optional<double> value);  ///< nullopt binds NULL
   Statement& bind_text(int index, std::string_view value);
+  /// bind_text without SQLite's copy of the value: `value` must outlive the statement's step.
+  Statement& bind_text_static(int index, std::string_view value);
   Statement& bind_null(int index);
 
   /// Advances: true when a row is available, false when done. Throws StoreError on failure.

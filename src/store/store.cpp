@@ -233,7 +233,7 @@ void insert_run_inputs(Database& db, RunId id, const RunInputs& in) {
             "INSERT INTO run_inputs (run_id, recipe_text, recipe_hash, set_hash, graph_hash, "
             "model_hash, model_classes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
       .bind_int(1, id)
-      .bind_text(2, in.recipe_text)
+      .bind_text_static(2, in.recipe_text)  // a long recipe: not copied once more
       .bind_text(3, in.recipe_hash)
       .bind_text(4, in.set_hash)
       .bind_text(5, in.graph_hash)
@@ -629,6 +629,15 @@ std::vector<SiteResult> Store::sites(RunId id) const {
     // The foreign key guarantees the site row exists.
     out[by_index.at(site_idx)].defects.push_back(std::move(def));
   }
+  return out;
+}
+
+std::map<std::string, int> Store::count_defects_by_class(RunId id) const {
+  Statement s(impl_->db,
+              "SELECT class_name, COUNT(*) FROM defects WHERE run_id = ?1 GROUP BY class_name");
+  s.bind_int(1, id);
+  std::map<std::string, int> out;
+  while (s.step()) out[s.column_text(0)] = static_cast<int>(s.column_int(1));
   return out;
 }
 

@@ -25,14 +25,17 @@ bool rides_on_capture(FaultTarget t) noexcept {
 }  // namespace
 
 FaultInjector::FaultInjector(const Recipe& recipe, std::shared_ptr<SimCounters> counters)
-    : sites_(recipe.sites), seed_(recipe.seed), counters_(std::move(counters)) {}
+    : seed_(recipe.seed), counters_(std::move(counters)) {
+  site_positions_.reserve(recipe.sites.size());
+  for (const SiteSpec& s : recipe.sites) site_positions_.emplace_back(s.x_um, s.y_um);
+}
 
 void FaultInjector::add(const FaultSpec& fault, const std::string& file, const std::string& key) {
-  if (fault.when == FaultWhen::site && fault.n >= sites_.size()) {
+  if (fault.when == FaultWhen::site && fault.n >= site_positions_.size()) {
     throw ConfigError(file, 0, file.empty() && key.empty() ? "--inject" : key,
                       to_string(fault) + ": site " + std::to_string(fault.n) +
-                          " is not a site of this recipe: it has " + std::to_string(sites_.size()) +
-                          " sites, numbered from 0");
+                          " is not a site of this recipe: it has " +
+                          std::to_string(site_positions_.size()) + " sites, numbered from 0");
   }
   const std::lock_guard lock(mutex_);
   // Seeded by the entry's position in the list, so two p: faults on one target draw independently
@@ -60,9 +63,8 @@ bool FaultInjector::applies(const Entry& e, std::uint64_t call,
   // under two names); the call knows where the stage is, not which site it is for.
   return e.matcher.fires(call, [&](std::uint32_t n) {
     if (!position) return false;
-    const SiteSpec& s = sites_[n];
-    return std::abs(s.x_um - position->x) <= kSameSiteUm &&
-           std::abs(s.y_um - position->y) <= kSameSiteUm;
+    const cv::Point2d& s = site_positions_[n];
+    return std::abs(s.x - position->x) <= kSameSiteUm && std::abs(s.y - position->y) <= kSameSiteUm;
   });
 }
 

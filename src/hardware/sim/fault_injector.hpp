@@ -78,7 +78,7 @@ class FaultInjector {
   [[nodiscard]] bool applies(const Entry& e, std::uint64_t call,
                              std::optional<cv::Point2d> position) const;
 
-  std::vector<SiteSpec> sites_;
+  std::vector<cv::Point2d> site_positions_;  // by site index: a site:N fault's place (not names)
   std::uint64_t seed_;
   std::shared_ptr<SimCounters> counters_;
 
