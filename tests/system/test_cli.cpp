@@ -294,8 +294,8 @@ TEST_P(EarlySignal, EndsACommandStuckBeforeAnyRunExists) {
   const EarlySignalCase c = GetParam();
   const auto fifo = dir_.path() / "events.jsonl";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  Process p({"run", source_path("data/recipes/quick.yaml").string(), "--db", db(), "--events",
-             fifo.string(), "--time-scale", "0"},
+  Process p({"run", src("data/recipes/quick.yaml"), "--graph", src("graphs/inspect.yaml"), "--db",
+             db(), "--events", fifo.string(), "--time-scale", "0"},
             dir_.path());
   ASSERT_TRUE(wait_until_blocked(p, c.sig));
   p.signal(c.sig);
