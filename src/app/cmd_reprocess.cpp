@@ -159,68 +159,84 @@ void require_inputs_unchanged(const RunRequest& request, const classify::Classif
   require_unchanged(request.model_path, "model", classifier.content_hash(), then.model_hash, id);
 }
 
-int cmd_resume(const ResumeArgs& a) {
-  std::optional<RunRecord> run;
+/// What `resume` reads of the run from the store: the run, the inputs it recorded, and the
+/// indices of its sites that are not done.
+struct ResumableRun {
+  RunRecord run;
   std::optional<RunInputs> inputs;
-  std::vector<SiteResult> stored;
-  {
-    Store store(a.db);
-    recover_interrupted_runs(store);  // a run whose process died is resumable as Interrupted
-    run = store.run(a.id);
-    if (!run) throw ConfigError(a.db, 0, "RUN_ID", "no run " + std::to_string(a.id));
-    if (run->state == RunState::starting || run->state == RunState::running ||
-        run->state == RunState::stopping) {  // its process is alive: recovery left it alone
-      throw RunBusy(a.db + ": run " + std::to_string(a.id) + " is " +
-                    std::string(to_string(run->state)) + " in process " +
-                    std::to_string(run->owner_pid) + ": a run is resumed by one process at a time");
-    }
-    if (run->state != RunState::canceled && run->state != RunState::interrupted) {
-      throw ConfigError(a.db, 0, "RUN_ID",
-                        "run " + std::to_string(a.id) + " is " +
-                            std::string(to_string(run->state)) +
-                            "; only a Canceled or Interrupted run can be resumed");
-    }
-    stored = store.sites(a.id);
-    inputs = store.run_inputs(a.id);
+  std::set<int> not_done;
+};
+
+void require_resumable(const ResumeArgs& a, const RunRecord& run) {
+  if (run.state == RunState::starting || run.state == RunState::running ||
+      run.state == RunState::stopping) {  // its process is alive: recovery left it alone
+    throw RunBusy(a.db + ": run " + std::to_string(a.id) + " is " +
+                  std::string(to_string(run.state)) + " in process " +
+                  std::to_string(run.owner_pid) + ": a run is resumed by one process at a time");
   }
-  if (run->graph_path.empty() || run->model_path.empty()) {
+  if (run.state != RunState::canceled && run.state != RunState::interrupted) {
+    throw ConfigError(a.db, 0, "RUN_ID",
+                      "run " + std::to_string(a.id) + " is " + std::string(to_string(run.state)) +
+                          "; only a Canceled or Interrupted run can be resumed");
+  }
+  if (run.graph_path.empty() || run.model_path.empty()) {
     throw ConfigError(a.db, 0, "RUN_ID",
                       "run " + std::to_string(a.id) +
                           " does not record its graph and model (made by an older version)");
   }
-  std::set<int> not_done;
-  for (const SiteResult& s : stored) {
-    if (s.status != SiteStatus::done) not_done.insert(s.site.index);
-  }
+}
 
-  RunRequest request;
-  std::shared_ptr<Manifest> set;
-  std::unique_ptr<SimMachine> sim;
+ResumableRun resumable_run(const ResumeArgs& a) {
+  Store store(a.db);
+  recover_interrupted_runs(store);  // a run whose process died is resumable as Interrupted
+  std::optional<RunRecord> run = store.run(a.id);
+  if (!run) throw ConfigError(a.db, 0, "RUN_ID", "no run " + std::to_string(a.id));
+  require_resumable(a, *run);
+  ResumableRun r{*run, store.run_inputs(a.id), {}};
+  for (const SiteResult& s : store.sites(a.id)) {
+    if (s.status != SiteStatus::done) r.not_done.insert(s.site.index);
+  }
+  return r;
+}
+
+/// The recipe the run was made from (its recorded set's, for a reprocessed run), cut to the sites
+/// that are not done; the set's images go into `request`.
+Recipe resume_recipe(const ResumableRun& r, RunId id, RunRequest& request) {
   Recipe recipe;
-  if (!run->set_path.empty()) {
-    set = std::make_shared<Manifest>(load_manifest(run->set_path));
-    const bool own_recipe = run->recipe_path != set->path.string();
-    recipe = recipe_for_set(*set, recipe_at(own_recipe ? run->recipe_path : std::string()));
+  if (!r.run.set_path.empty()) {
+    auto set = std::make_shared<Manifest>(load_manifest(r.run.set_path));
+    const bool own_recipe = r.run.recipe_path != set->path.string();
+    recipe = recipe_for_set(*set, recipe_at(own_recipe ? r.run.recipe_path : std::string()));
     load_set_images(*set, request);
     request.set = set;
   } else {
-    recipe = load_recipe(run->recipe_path);
+    recipe = load_recipe(r.run.recipe_path);
   }
   std::vector<SiteSpec> again;
   for (const SiteSpec& s : recipe.sites) {
-    if (not_done.count(s.index) != 0) again.push_back(s);
+    if (r.not_done.count(s.index) != 0) again.push_back(s);
   }
-  if (again.size() != not_done.size()) {
+  if (again.size() != r.not_done.size()) {
     throw ConfigError(
-        run->set_path.empty() ? run->recipe_path : run->set_path, 0, "sites",
-        "no longer has every site of run " + std::to_string(a.id) + " that is not done");
+        r.run.set_path.empty() ? r.run.recipe_path : r.run.set_path, 0, "sites",
+        "no longer has every site of run " + std::to_string(id) + " that is not done");
   }
   recipe.sites = std::move(again);
+  return recipe;
+}
+
+int cmd_resume(const ResumeArgs& a) {
+  const ResumableRun stored = resumable_run(a);
+  const RunRecord* run = &stored.run;
+  const std::optional<RunInputs>& inputs = stored.inputs;
+  RunRequest request;
+  Recipe recipe = resume_recipe(stored, a.id, request);
+  std::unique_ptr<SimMachine> sim;
   const GraphSpec graph = load_graph_spec(run->graph_path);
   const auto classifier = classify::Classifier::load(run->model_path);
 
   Machine machine;
-  if (!set) {
+  if (!request.set) {
     sim = std::make_unique<SimMachine>(recipe);
     machine = sim->machine();
   }
