@@ -33,6 +33,9 @@ nlohmann::json run_json(const RunRecord& run) {
                                 {"hardware_safe", optional_number(run.hardware_safe_ms)}}
                : nlohmann::json(nullptr)},
       {"message", run.message},
+      {"resume_count", run.resume_count},
+      {"resumed_at",
+       run.resumed_at.empty() ? nlohmann::json(nullptr) : nlohmann::json(run.resumed_at)},
   };
 }
 

@@ -198,6 +198,11 @@ TEST_F(ReprocessCli, ASecondResumeOfARunBeingResumedIsBusy) {
   EXPECT_EQ(winner.wait(), 0) << winner.err();
   const auto after = run_cli({"resume", id, "--db", db(), "--quiet"}, dir_.path());
   EXPECT_EQ(after.code, 2) << after.err;
+  // One resume happened, and `show` says so (the refused ones changed nothing).
+  const auto shown = run_cli({"show", id, "--db", db(), "--json"}, dir_.path());
+  ASSERT_EQ(shown.code, 0) << shown.err;
+  EXPECT_NE(shown.out.find("\"resume_count\": 1"), std::string::npos) << shown.out;
+  EXPECT_EQ(shown.out.find("\"resumed_at\": null"), std::string::npos) << shown.out;
 }
 
 TEST_F(ReprocessCli, AnInterlockDuringAResumedLiveRunIsAnEmergencyStop) {
