@@ -40,10 +40,7 @@ class EventOutput {
     }
     if (path_.empty()) return;
     inputs.check(path_, "--events");
-    std::error_code ec;
-    const auto status = std::filesystem::status(path_, ec);
-    if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status) &&
-        !std::filesystem::is_directory(status)) {
+    if (is_stream_target(path_)) {  // a FIFO, /dev/stdout: written as it is
       direct_.open(path_, std::ios::out);
       if (!direct_) throw ConfigError(path_, 0, "--events", "cannot open for writing");
       request.event_sinks.push_back(&direct_);

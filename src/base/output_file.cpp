@@ -32,11 +32,11 @@ bool sync_path(const fs::path& p, int flags) {
   return ok;
 }
 
+}  // namespace
+
 fs::path folder_of(const fs::path& target) {
   return target.has_parent_path() ? target.parent_path() : fs::path(".");
 }
-
-}  // namespace
 
 std::optional<FileId> file_id(const fs::path& path) {
   struct stat st {};

@@ -24,6 +24,9 @@ struct FileId {
   friend bool operator==(const FileId&, const FileId&) = default;
 };
 
+/// The folder a file at `target` lives in ("." for a bare name).
+std::filesystem::path folder_of(const std::filesystem::path& target);
+
 /// The id of the file `path` names (symlinks followed); nullopt when it does not exist.
 std::optional<FileId> file_id(const std::filesystem::path& path);
 

@@ -284,12 +284,7 @@ Recipe parse_recipe_only(const std::string& text, const std::filesystem::path& n
   // A long explicit site list is read a chunk at a time; anything that cannot be (an alias
   // across chunks) is read as one document.
   if (const std::optional<io::CutSites> cut = io::cut_sites_block(text)) {
-    try {
-      if (auto r = parse_recipe_text(cut->rest, name, &*cut)) return std::move(*r);
-    } catch (const ConfigError& e) {  // a line of `rest` past the list: the text's is further on
-      if (e.line() <= cut->first_line - 1 || e.key().rfind("sites[", 0) == 0) throw;
-      throw ConfigError(e.file(), cut->rest_line_in_text(e.line()), e.key(), e.reason());
-    }
+    if (auto r = parse_recipe_text(cut->rest, name, &*cut)) return std::move(*r);
   }
   return *parse_recipe_text(text, name, nullptr);
 }

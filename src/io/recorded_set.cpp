@@ -50,12 +50,11 @@ bool truncated_jpeg(const std::vector<uchar>& bytes) {
 // The bytes of `file`, or the reason (after "<noun> 'FILE' ") they cannot be had. Reading the
 // bytes ourselves gives an empty file and an unreadable one their own reasons.
 std::string read_bytes(const fs::path& file, std::vector<uchar>& bytes) {
-  if (std::string why = not_a_regular_file(file); !why.empty()) {
-    return why == "does not exist" ? "is missing" : why;
-  }
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return "is missing";
+  if (std::string why = not_a_regular_file(file); !why.empty()) return why;
   // No image within the pixel limit takes more than 16 bytes a pixel (4 channels of 32 bits).
   const std::uint64_t cap = input_limits().image_pixels * 16 + (std::uint64_t{1} << 20);
-  std::error_code ec;
   if (const std::uintmax_t n = fs::file_size(file, ec); !ec && n > cap) {
     return "is " + std::to_string(n) + " bytes, more than any image within the pixel limit (" +
            std::to_string(input_limits().image_pixels) +

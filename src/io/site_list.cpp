@@ -224,10 +224,12 @@ std::optional<CutSites> cut_sites_block(const std::string& text) {
   cut.block = std::string_view(text).substr(begin, end - begin);
   if (item_starts(cut.block).empty()) return std::nullopt;
   cut.first_line = key->second + 1;
-  cut.block_lines = static_cast<int>(std::count(cut.block.begin(), cut.block.end(), '\n'));
-  cut.rest.reserve(text.size() - cut.block.size() + 16);
+  const auto block_lines =
+      static_cast<std::size_t>(std::count(cut.block.begin(), cut.block.end(), '\n'));
+  cut.rest.reserve(text.size() - cut.block.size() + block_lines + 16);
   cut.rest.append(text, 0, key->first).append("sites: []");
   cut.rest.append(text, key_end, begin - key_end);  // the key line's newline, if any
+  cut.rest.append(block_lines, '\n');
   cut.rest.append(text, end, std::string::npos);
   return cut;
 }

@@ -34,18 +34,14 @@ struct SiteList {
   std::vector<SiteOrigin> origins;  ///< one per site
 };
 
-/// A recipe's text with its top-level `sites:` block sequence cut out: `rest` is the text without
-/// the block's lines and with the key's value an empty list; `block` (a view into the text it was
-/// cut from) is the block's `block_lines` lines, the first of them line `first_line`. A line of
-/// `rest` past the key is the text's line `block_lines` further on (rest_line_in_text()).
+/// A recipe's text with its top-level `sites:` block sequence cut out: `rest` is the text with the
+/// key's value an empty list and each line of the block left empty (one byte a line), so every
+/// line keeps its number; `block` (a view into the text it was cut from) is the block's lines, the
+/// first of them line `first_line`.
 struct CutSites {
   std::string rest;
   std::string_view block;
   int first_line = 0;
-  int block_lines = 0;
-  [[nodiscard]] int rest_line_in_text(int line) const noexcept {
-    return line >= first_line ? line + block_lines : line;
-  }
 };
 
 /// nullopt when the text has no top-level `sites:` followed by a block sequence. The result

@@ -77,22 +77,45 @@ bool owner_gone(const std::string& lock_path, std::int64_t pid) {
 }
 }  // namespace
 
+namespace {
+
+// The unfinished runs whose owning process is gone: what recover_interrupted_runs marks.
+std::vector<RunRecord> dead_runs(const Store& store) {
+  std::vector<RunRecord> dead;
+  for (const auto& [id, lock_path] : store.unfinished_runs()) {
+    auto run = store.run(id);
+    if (run && owner_gone(lock_path, run->owner_pid)) dead.push_back(std::move(*run));
+  }
+  return dead;
+}
+
+// Whether a write connection has repairs to make: a dead process's run to mark, or a schema
+// older than this program's (the read connection refuses it).
+bool repairs_due(const std::filesystem::path& db) {
+  try {
+    return !dead_runs(Store(db, StoreAccess::read)).empty();
+  } catch (const StoreError&) {
+    return true;  // an older schema, or a file SQLite cannot read: the writer says what it is
+  }
+}
+
+}  // namespace
+
 std::vector<RunId> recover_interrupted_runs(Store& store) {
   std::vector<RunId> marked;
-  for (const auto& [id, lock_path] : store.unfinished_runs()) {
-    const auto run = store.run(id);
-    if (!run || !owner_gone(lock_path, run->owner_pid)) continue;
-    store.mark_interrupted(id, "the process running it (pid " + std::to_string(run->owner_pid) +
-                                   ") died; resume it with `waferscan resume " +
-                                   std::to_string(id) + "`");
-    marked.push_back(id);
+  for (const RunRecord& run : dead_runs(store)) {
+    store.mark_interrupted(run.id, "the process running it (pid " + std::to_string(run.owner_pid) +
+                                       ") died; resume it with `waferscan resume " +
+                                       std::to_string(run.id) + "`");
+    marked.push_back(run.id);
   }
   return marked;
 }
 
 Store open_store_for_reading(const std::filesystem::path& db, std::ostream& warn) {
   std::error_code ec;
-  if (std::filesystem::exists(db, ec) && Store::writable(db)) {
+  // The write connection (and its quick check) only when there is something to repair.
+  if (std::filesystem::exists(db, ec) && Store::writable(db) && repairs_due(db)) {
     try {
       Store writer(db, StoreAccess::write);
       recover_interrupted_runs(writer);

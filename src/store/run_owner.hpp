@@ -31,9 +31,9 @@ class RunOwnerLock {
 std::vector<RunId> recover_interrupted_runs(Store& store);
 
 /// The store of a command that only reads (runs, show, export, score, hardware status): never
-/// created. When this process can write the file, a write connection first does the repairs every
-/// command makes (an older schema migrated, the runs of dead processes marked Interrupted); if it
-/// cannot (a damaged or busy store), `warn` says so and the store is read as it is. The store is
+/// created. When there are repairs to make (an older schema to migrate, runs of dead processes to
+/// mark Interrupted) and this process can write the file, a write connection makes them first; if
+/// it cannot (a damaged or busy store), `warn` says so and the store is read as it is. The store is
 /// then read through a read-only connection, so it works on a 0444 file or a read-only mount.
 /// @throws ConfigError naming --db when there is no store at `db`.
 Store open_store_for_reading(const std::filesystem::path& db, std::ostream& warn);

@@ -1,6 +1,7 @@
 // The results store: runs, their sites and defects, and the run journal, in one SQLite file.
 #include "waferscan/store.hpp"
 
+#include "base/output_file.hpp"  // folder_of
 #include "store/checkpointer.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite.hpp"
@@ -144,8 +145,7 @@ void check_store_path(const std::filesystem::path& path, StoreAccess access) {
     throw ConfigError(path.string(), 0, "--db",
                       "no results store here (a command that only reads never creates one)");
   }
-  const std::filesystem::path folder =
-      path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+  const std::filesystem::path folder = folder_of(path);
   if (!std::filesystem::is_directory(folder, ec)) {
     throw ConfigError(path.string(), 0, "--db",
                       "its folder " + folder.string() + " does not exist");
@@ -204,8 +204,7 @@ Store::Store(const std::filesystem::path& path, StoreAccess access)
 Store::Store(Store&&) noexcept = default;
 
 bool Store::writable(const std::filesystem::path& path) {
-  const std::filesystem::path folder =
-      path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+  const std::filesystem::path folder = folder_of(path);
   return ::access(path.c_str(), W_OK) == 0 && ::access(folder.c_str(), W_OK) == 0;
 }
 

@@ -12,13 +12,23 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 
 namespace ws::testing {
 
 inline std::filesystem::path source_path(const std::string& rel) {
   return std::filesystem::path(WS_SOURCE_DIR) / rel;
+}
+
+/// The bytes of the file at `p` (empty when it cannot be read).
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
 }
 
 /// A unique empty directory under the system temp dir, removed by the destructor.

@@ -19,13 +19,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream f(p);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 class CliExport : public ::testing::Test {
  protected:
   std::string src(const std::string& rel) { return source_path(rel).string(); }

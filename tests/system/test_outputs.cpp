@@ -22,13 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 // Files in `dir` other than `keep`: what a failed write may have left behind.
 std::vector<std::string> debris(const fs::path& dir, const std::vector<std::string>& keep) {
   std::vector<std::string> left;

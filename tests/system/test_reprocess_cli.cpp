@@ -91,6 +91,22 @@ class ReprocessCli : public ::testing::Test {
     save_manifest(m);
   }
 
+  /// Reprocesses the set and presses Ctrl-C once its first site is published: the run must end
+  /// Canceled (operator) with exit 130. Returns its id (empty, having failed the test, if not).
+  std::string reprocess_then_ctrl_c() {
+    auto args = reprocess_args();
+    args.insert(args.end(), {"--events", "-"});
+    Process p(args, dir_.path());
+    EXPECT_TRUE(p.wait_for_line("\"type\":\"site\"", 60s)) << p.err();
+    p.signal(SIGINT);
+    EXPECT_EQ(p.wait(), 130) << p.err();
+    const std::string err = p.err();
+    EXPECT_NE(err.find("Canceled (operator)"), std::string::npos) << err;
+    std::smatch id;
+    EXPECT_TRUE(std::regex_search(err, id, std::regex(R"(run (\d+) Canceled)"))) << err;
+    return id.size() > 1 ? id[1].str() : "";
+  }
+
   static std::string defects_of(const std::string& summary) {
     std::smatch m;
     EXPECT_TRUE(std::regex_search(summary, m, std::regex(R"((\d+) defects)"))) << summary;
@@ -149,25 +165,16 @@ TEST_F(ReprocessCli, SigintCancelsWith130AndResumeCompletesTheSameRun) {
   const int sites = kThreadSanitizer ? 30 : 120;
   expand_set(sites);
 
-  auto args = reprocess_args();
-  args.insert(args.end(), {"--events", "-"});
-  Process p(args, dir_.path());
-  ASSERT_TRUE(p.wait_for_line("\"type\":\"site\"", 60s)) << p.err();
-  p.signal(SIGINT);
-  EXPECT_EQ(p.wait(), 130) << p.err();
-  EXPECT_NE(p.err().find("Canceled (operator)"), std::string::npos) << p.err();
-
-  std::smatch id;
-  const std::string err = p.err();
-  ASSERT_TRUE(std::regex_search(err, id, std::regex(R"(run (\d+) Canceled)"))) << err;
-  const auto r = run_cli({"resume", id[1].str(), "--db", db(), "--quiet"}, dir_.path());
+  const std::string id = reprocess_then_ctrl_c();
+  ASSERT_FALSE(id.empty());
+  const auto r = run_cli({"resume", id, "--db", db(), "--quiet"}, dir_.path());
   EXPECT_EQ(r.code, 0) << r.err;
   const std::string all = std::to_string(sites);
-  EXPECT_NE(r.err.find("run " + id[1].str() + " Completed: " + all + "/" + all + " sites done"),
+  EXPECT_NE(r.err.find("run " + id + " Completed: " + all + "/" + all + " sites done"),
             std::string::npos)
       << r.err;
   // A completed run cannot be resumed.
-  const auto again = run_cli({"resume", id[1].str(), "--db", db(), "--quiet"}, dir_.path());
+  const auto again = run_cli({"resume", id, "--db", db(), "--quiet"}, dir_.path());
   EXPECT_EQ(again.code, 2) << again.err;
 }
 
@@ -177,16 +184,8 @@ TEST_F(ReprocessCli, SigintCancelsWith130AndResumeCompletesTheSameRun) {
 TEST_F(ReprocessCli, ASecondResumeOfARunBeingResumedIsBusy) {
   record();
   expand_set(kThreadSanitizer ? 60 : 400);
-  auto args = reprocess_args();
-  args.insert(args.end(), {"--events", "-"});
-  Process first_run(args, dir_.path());
-  ASSERT_TRUE(first_run.wait_for_line("\"type\":\"site\"", 60s)) << first_run.err();
-  first_run.signal(SIGINT);
-  ASSERT_EQ(first_run.wait(), 130) << first_run.err();
-  std::smatch m;
-  const std::string err = first_run.err();
-  ASSERT_TRUE(std::regex_search(err, m, std::regex(R"(run (\d+) Canceled)"))) << err;
-  const std::string id = m[1].str();
+  const std::string id = reprocess_then_ctrl_c();
+  ASSERT_FALSE(id.empty());
 
   Process winner({"resume", id, "--db", db(), "--events", "-"}, dir_.path());
   ASSERT_TRUE(winner.wait_for_line("\"type\":\"site\"", 60s)) << winner.err();

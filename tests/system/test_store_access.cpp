@@ -22,13 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 class StoreAccess : public ::testing::Test {
  protected:
   std::string src(const std::string& rel) { return source_path(rel).string(); }
